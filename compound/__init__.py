@@ -1,0 +1,1 @@
+"""compound: the utilities back office of a government office compound."""

@@ -1,0 +1,56 @@
+"""Errors to responses: JSON under /api, a page elsewhere. Never a bare 500 for bad input."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from compound.errors import AppError
+from compound.i18n import gettext as _
+from compound.web import render
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
+
+
+def _field(loc: tuple | list) -> str:
+    """('body', 'value') → 'value'; ('query', 'limit') → 'limit'."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    def app_error(request: Request, exc: AppError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if _wants_json(request):
+            return JSONResponse({"error": "InvalidInput", "detail": detail, "errors": errors}, status_code=422)
+        err = AppError(detail)
+        return render(request, "error.html", {"error": err}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or exc.status_code < 400:
+            return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        message = _("Page not found.") if exc.status_code == 404 else str(exc.detail)
+        return render(request, "error.html", {"error": AppError(message)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = {"error": "InternalError", "detail": "An unexpected error was logged; nothing was saved."}
+        return JSONResponse(body, status_code=500)

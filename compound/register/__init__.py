@@ -1,0 +1,1 @@
+"""The compound's register: compounds, zones, buildings, office units and households."""

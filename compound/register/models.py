@@ -1,0 +1,85 @@
+"""Register tables. Every row but the compound itself carries compound_id, the shard key."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from compound.db import compound_field, created_at_field, id_field
+
+
+class ZoneKind(StrEnum):
+    office = "office"
+    conference = "conference"
+    living = "living"
+    public = "public"
+
+
+class AccountKind(StrEnum):
+    office = "office"  # an office unit (a department)
+    household = "household"
+
+
+class Payer(StrEnum):
+    self = "self"
+    finance_bureau = "finance_bureau"  # the finance bureau pays on the unit's behalf (earmarked funds)
+
+
+def scoped(*extra: object) -> tuple:
+    """Table args every compound table shares: (compound_id, id) is unique so children can point at both."""
+    return (sa.UniqueConstraint("compound_id", "id"), *extra)
+
+
+def same_compound_fk(column: str, target: str) -> sa.ForeignKeyConstraint:
+    """A foreign key that also pins the compound: a row can never point into another compound."""
+    return sa.ForeignKeyConstraint(["compound_id", column], [f"{target}.compound_id", f"{target}.id"])
+
+
+class Compound(SQLModel, table=True):
+    id: int | None = id_field()
+    code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False, unique=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    timezone: str = Field(default="Asia/Shanghai", sa_column=sa.Column(sa.String(64), nullable=False))
+    spike_factor: Decimal = Field(default=Decimal("3"),
+                                  sa_column=sa.Column(sa.Numeric(6, 2), nullable=False))
+    is_demo: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    created_at: datetime | None = created_at_field()
+
+
+class Zone(SQLModel, table=True):
+    __table_args__ = scoped(sa.UniqueConstraint("compound_id", "name"))
+    id: int | None = id_field()
+    compound_id: int = compound_field()
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    kind: ZoneKind = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+
+
+class Building(SQLModel, table=True):
+    __table_args__ = scoped(sa.UniqueConstraint("compound_id", "name"), same_compound_fk("zone_id", "zone"))
+    id: int | None = id_field()
+    compound_id: int = compound_field()
+    zone_id: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, index=True))
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+
+
+class Account(SQLModel, table=True):
+    """Who is billed: an office unit or a household."""
+
+    __table_args__ = scoped(
+        sa.UniqueConstraint("compound_id", "code"),
+        same_compound_fk("building_id", "building"),
+    )
+    id: int | None = id_field()
+    compound_id: int = compound_field()
+    code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    kind: AccountKind = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    # Office: the department's name. Household: the head of household.
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    building_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, index=True))
+    flat: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    phone: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    payer: Payer = Field(default=Payer.self, sa_column=sa.Column(sa.String(16), nullable=False))
+    move_in_date: date | None = None
+    move_out_date: date | None = None

@@ -1,0 +1,38 @@
+"""Page rendering shared by every package: one Jinja2 environment, translated, autoescaped."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from compound import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each package keeps its own templates/; the shell's base.html is found from all of them.
+TEMPLATE_DIRS = [ROOT / pkg / "templates" for pkg in ("compound", "meters", "billing", "reports")]
+
+env = Environment(
+    loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS if d.is_dir()]),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    extensions=["jinja2.ext.i18n"],
+    auto_reload=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message shown once on the next page (Post/Redirect/Get)."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    flashes = request.session.pop("flash", []) if "session" in request.scope else []
+    html = env.get_template(template).render(
+        request=request, locale=i18n.get_locale(), flashes=flashes, **(context or {}),
+    )
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Meters, the meter tree, seals, readings, validation and import."""
