@@ -6,6 +6,7 @@ from fastapi.staticfiles import StaticFiles
 from meters import api as meters_api
 from meters import import_api as meters_import_api
 from meters import pages as meters_pages
+from meters import readings_api as meters_readings_api
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -53,6 +54,6 @@ def create_app() -> FastAPI:
             response.set_cookie(LANG_COOKIE, loc, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
 
-    for module in (register_api, meters_api, meters_import_api, register_pages, meters_pages):
+    for module in (register_api, meters_api, meters_readings_api, meters_import_api, register_pages, meters_pages):
         app.include_router(module.router)
     return app
