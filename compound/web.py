@@ -29,10 +29,31 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session.setdefault("flash", []).append([kind, message])
 
 
+ROLE_LABELS = {
+    "maintenance": i18n.N_("Maintenance"),
+    "finance": i18n.N_("Finance"),
+    "manager": i18n.N_("Manager"),
+    "admin": i18n.N_("Administrator"),
+}
+
+
+def role_label(role: str) -> str:
+    return i18n.gettext(ROLE_LABELS.get(str(role), str(role)))
+
+
+env.globals["role_label"] = role_label
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status_code: int = 200) -> HTMLResponse:
+    """A page, with the logged-in user and the CSRF token every form must carry."""
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
+    principal = getattr(request.state, "principal", None)
+    web_session = getattr(principal, "session", None)
     html = env.get_template(template).render(
-        request=request, locale=i18n.get_locale(), flashes=flashes, **(context or {}),
+        request=request, locale=i18n.get_locale(), flashes=flashes,
+        user=principal.user if principal else None,
+        csrf_token=web_session.csrf_token if web_session else "",
+        **(context or {}),
     )
     return HTMLResponse(html, status_code=status_code)

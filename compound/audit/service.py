@@ -1,0 +1,178 @@
+"""Writing and reading the audit trail.
+
+Changes made through the ORM are recorded by a flush listener, with the values before and after, in
+the same transaction as the change. Bulk work done in set-based SQL (imports, bill runs) records one
+entry of its own through `record`. The actor (user, address) rides on `session.info["actor"]`.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from compound import clock
+from compound.audit.models import AuditEntry
+
+# Columns never written to the trail.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "csrf_token"})
+_AUDITED: dict[type, str] = {}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    ip: str = ""
+
+
+SYSTEM = Actor(user_id=None, username="system")
+
+
+def audited(name: str):
+    """Class decorator: record every create, change and delete of this model."""
+
+    def mark(cls: type) -> type:
+        _AUDITED[cls] = name
+        return cls
+
+    return mark
+
+
+def register(cls: type, name: str) -> None:
+    _AUDITED[cls] = name
+
+
+def set_actor(session: Session, actor: Actor) -> None:
+    session.info["actor"] = actor
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    """The row's loaded column values, without loading anything (we may be inside a flush)."""
+    state = inspect(obj)
+    return {a.key: _plain(state.dict.get(a.key)) for a in state.mapper.column_attrs if a.key not in SECRET_COLUMNS}
+
+
+def _changed(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    before, after = {}, {}
+    for attr in state.mapper.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.has_changes() and attr.key not in SECRET_COLUMNS:
+            before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
+            after[attr.key] = _plain(hist.added[0]) if hist.added else None
+        elif hist.has_changes():
+            before[attr.key] = after[attr.key] = "(changed)"
+    return before, after
+
+
+def _dump(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _entry(session: OrmSession, action: str, obj: Any, before: dict | None, after: dict | None) -> dict:
+    actor: Actor = session.info.get("actor", SYSTEM)
+    return {
+        "compound_id": getattr(obj, "compound_id", None) if type(obj).__name__ != "Compound" else obj.id,
+        "at": clock.now(), "user_id": actor.user_id, "username": actor.username, "ip": actor.ip,
+        "action": action, "object_type": _AUDITED[type(obj)], "object_id": str(getattr(obj, "id", "") or ""),
+        "before": _dump(before), "after": _dump(after), "summary": "",
+    }
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+    # Updates and deletes are seen before the flush, while the old values are still known.
+    pending = session.info.setdefault("audit_pending", [])
+    for obj in session.dirty:
+        if type(obj) in _AUDITED and session.is_modified(obj, include_collections=False):
+            before, after = _changed(obj)
+            if after:
+                pending.append(("update", obj, before, after))
+    for obj in session.deleted:
+        if type(obj) in _AUDITED:
+            pending.append(("delete", obj, _values(obj), None))
+    session.info["audit_new"] = [obj for obj in session.new if type(obj) in _AUDITED]
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _after_flush(session: OrmSession, _ctx: Any) -> None:
+    # New rows are written after the flush, when they have their ids.
+    rows = [_entry(session, action, obj, before, after)
+            for action, obj, before, after in session.info.pop("audit_pending", [])]
+    rows += [_entry(session, "create", obj, None, _values(obj))
+             for obj in session.info.pop("audit_new", [])]
+    if rows:
+        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+
+
+def record(session: Session, *, action: str, object_type: str, object_id: str = "", compound_id: int | None = None,
+           summary: str = "", before: dict | None = None, after: dict | None = None,
+           actor: Actor | None = None) -> None:
+    """An entry for work the listener cannot see: logins, bulk SQL, exports."""
+    actor = actor or session.info.get("actor", SYSTEM)
+    session.execute(sa.insert(AuditEntry.__table__).values(
+        compound_id=compound_id, at=clock.now(), user_id=actor.user_id, username=actor.username, ip=actor.ip,
+        action=action, object_type=object_type, object_id=object_id, summary=summary[:500],
+        before=_dump(before), after=_dump(after)))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    compound_ids: frozenset[int]  # what the reader may see
+    include_installation: bool = False  # users and logins (no compound)
+    compound_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    username: str | None = None
+    action: str | None = None
+    since: date | None = None
+    until: date | None = None
+    timezone: str = "Asia/Shanghai"  # the day boundaries of since/until
+
+
+def _query(f: AuditFilter) -> sa.Select:
+    c = AuditEntry.__table__.c
+    scope = c.compound_id.in_(f.compound_ids)
+    if f.include_installation:
+        scope = sa.or_(scope, c.compound_id.is_(None))
+    q = sa.select(AuditEntry).where(scope)
+    if f.compound_id is not None:
+        q = q.where(c.compound_id == f.compound_id)
+    for column, value in ((c.object_type, f.object_type), (c.object_id, f.object_id), (c.username, f.username),
+                          (c.action, f.action)):
+        if value:
+            q = q.where(column == value)
+    tz = ZoneInfo(f.timezone)
+    if f.since:
+        q = q.where(c.at >= datetime.combine(f.since, time.min, tzinfo=tz))
+    if f.until:  # inclusive: the whole of that day
+        q = q.where(c.at < datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=tz))
+    return q.order_by(c.at.desc(), c.id.desc())
+
+
+def list_entries(session: Session, *, filter: AuditFilter, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+    return list(session.execute(_query(filter).limit(limit).offset(offset)).scalars())
+
+
+def iter_entries(session: Session, *, filter: AuditFilter, batch: int = 1000):
+    """Every matching entry, streamed in batches (the CSV export)."""
+    result = session.execute(_query(filter).execution_options(yield_per=batch))
+    yield from result.scalars()

@@ -1,0 +1,99 @@
+"""`compound users ...`: the first administrator and user upkeep from the command line."""
+
+import getpass
+
+import sqlalchemy as sa
+import typer
+
+from compound.audit.service import Actor, set_actor
+from compound.auth import service
+from compound.auth.models import Role, User
+from compound.db import session_scope
+from compound.errors import AppError
+from compound.register.models import Compound
+
+users_app = typer.Typer(help="Users: add, list, reset a password, disable.", no_args_is_help=True)
+
+
+def _actor() -> Actor:
+    return Actor(user_id=None, username=f"cli:{getpass.getuser()}")
+
+
+def _compound_ids(session, codes: list[str], *, default_all: bool) -> list[int]:
+    if not codes:
+        return [r[0] for r in session.execute(sa.select(Compound.id))] if default_all else []
+    rows = dict(session.execute(sa.select(Compound.code, Compound.id).where(Compound.code.in_(codes))).all())
+    if missing := sorted(set(codes) - set(rows)):
+        raise typer.BadParameter(f"no compound with code {', '.join(missing)}", param_hint="--compound")
+    return list(rows.values())
+
+
+def _user(session, name: str) -> User:
+    user = session.execute(sa.select(User).where(User.username == name)).scalar_one_or_none()
+    if user is None:
+        raise typer.BadParameter(f"no user named {name}", param_hint="NAME")
+    return user
+
+
+def _fail(exc: AppError) -> None:
+    typer.secho(f"{exc.field + ': ' if exc.field else ''}{exc.message}", fg="red", err=True)
+    raise typer.Exit(1)
+
+
+@users_app.command("add")
+def add(name: str, role: Role = typer.Option(..., help="maintenance, finance, manager or admin"),
+        compound: list[str] = typer.Option([], help="Code of a compound the user may see (repeatable). "
+                                                  "An admin given none sees every compound."),
+        display_name: str = typer.Option("", help="The person's name.")) -> None:
+    """Add a user; the password is asked at the prompt, never on the command line."""
+    password = typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    with session_scope() as session:
+        set_actor(session, _actor())
+        try:
+            ids = _compound_ids(session, compound, default_all=role == Role.admin)
+            service.create_user(session, username=name, password=password, role=role, display_name=display_name,
+                                compound_ids=ids)
+        except AppError as exc:
+            _fail(exc)
+    typer.echo(f"User {name} ({role.value}) added, with {len(ids)} compound(s).")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user, with role and status."""
+    with session_scope() as session:
+        for u in session.execute(sa.select(User).order_by(User.username)).scalars():
+            state = "active" if u.is_active else "disabled"
+            typer.echo(f"{u.username:<24} {u.role:<12} {state:<9} {u.display_name}")
+
+
+@users_app.command("passwd")
+def passwd(name: str) -> None:
+    """Set a user's password (asked at the prompt); their sessions end."""
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with session_scope() as session:
+        set_actor(session, _actor())
+        user = _user(session, name)
+        try:
+            service.set_password(session, user=user, password=password)
+        except AppError as exc:
+            _fail(exc)
+        service.revoke_sessions(session, user_id=user.id)
+    typer.echo(f"Password of {name} set.")
+
+
+@users_app.command("disable")
+def disable(name: str) -> None:
+    """Disable a user: their sessions end at once and their tokens stop working."""
+    with session_scope() as session:
+        set_actor(session, _actor())
+        service.set_active(session, user=_user(session, name), active=False)
+    typer.echo(f"{name} disabled.")
+
+
+@users_app.command("enable")
+def enable(name: str) -> None:
+    with session_scope() as session:
+        set_actor(session, _actor())
+        service.set_active(session, user=_user(session, name), active=True)
+    typer.echo(f"{name} enabled.")

@@ -1,0 +1,121 @@
+"""Login, logout, one's own password and API tokens (pages)."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from compound.audit.service import Actor, record, set_actor
+from compound.auth import service
+from compound.auth.deps import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    CsrfFailed,
+    Public,
+    Require,
+    client_ip,
+)
+from compound.auth.permissions import Perm
+from compound.auth.service import LoginRefused, Principal, TooManyAttempts
+from compound.deps import SessionDep
+from compound.errors import InvalidInput
+from compound.i18n import gettext as _
+from compound.web import flash, render
+
+router = APIRouter(include_in_schema=False)
+PRE_CSRF_COOKIE = "compound_login_csrf"
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _login_page(request: Request, session: SessionDep, *, error: str = "", username: str = "",
+                status_code: int = 200) -> Response:
+    token = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "auth/login.html", {
+        "error": error, "username": username, "login_csrf": token, "next": _safe_next(request.query_params.get("next")),
+        "demo": service.is_demo_installation(session),
+    }, status_code=status_code)
+    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+@router.get("/login", dependencies=[Public])
+def login_form(request: Request, session: SessionDep) -> Response:
+    return _login_page(request, session)
+
+
+@router.post("/login", dependencies=[Public])
+def login(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=200)] = "",
+          password: Annotated[str, Form(max_length=1000)] = "", csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:
+    expected = request.cookies.get(PRE_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        raise CsrfFailed(_("The form has expired. Reload the page and try again."), field=CSRF_FIELD)
+    ip = client_ip(request)
+    try:
+        user = service.authenticate(session, username=username, password=password, ip=ip)
+    except (LoginRefused, TooManyAttempts) as exc:
+        # Answered, not raised: the request then commits, and the failed attempt is kept for throttling.
+        return _login_page(request, session, error=exc.message, username=username, status_code=exc.status_code)
+    token, _ws = service.start_session(session, user=user, ip=ip, user_agent=request.headers.get("user-agent", ""))
+    set_actor(session, Actor(user_id=user.id, username=user.username, ip=ip))
+    record(session, action="login", object_type="user", object_id=str(user.id))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request),
+                        max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()))
+    response.delete_cookie(PRE_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[Require(Perm.self_service)])
+def logout(request: Request, session: SessionDep) -> Response:
+    principal: Principal = request.state.principal
+    if principal.session is not None:
+        service.end_session(session, web_session=principal.session)
+    record(session, action="logout", object_type="user", object_id=str(principal.user.id))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account", dependencies=[Require(Perm.self_service)])
+def account_page(request: Request, session: SessionDep) -> Response:
+    principal: Principal = request.state.principal
+    tokens = service.list_tokens(session, user=principal.user)
+    return render(request, "auth/account.html", {"tokens": tokens, "new_token": None})
+
+
+@router.post("/account/password", dependencies=[Require(Perm.self_service)])
+def change_password(request: Request, session: SessionDep, current_password: Annotated[str, Form()] = "",
+                    new_password: Annotated[str, Form()] = "", repeat_password: Annotated[str, Form()] = "") -> Response:
+    principal: Principal = request.state.principal
+    if new_password != repeat_password:
+        raise InvalidInput(_("The two new passwords differ."), field="repeat_password")
+    service.change_password(session, user=principal.user, current=current_password, new=new_password,
+                            keep=principal.session)
+    flash(request, _("Your password was changed. Your other sessions were ended."))
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/tokens", dependencies=[Require(Perm.self_service)])
+def create_token(request: Request, session: SessionDep, name: Annotated[str, Form(max_length=100)] = "") -> Response:
+    principal: Principal = request.state.principal
+    plain, _row = service.create_token(session, user=principal.user, name=name)
+    tokens = service.list_tokens(session, user=principal.user)
+    # Shown once, on this response only; never stored in plain.
+    return render(request, "auth/account.html", {"tokens": tokens, "new_token": plain}, status_code=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(Perm.self_service)])
+def revoke_token(request: Request, session: SessionDep, token_id: int) -> Response:
+    principal: Principal = request.state.principal
+    service.revoke_token(session, user=principal.user, token_id=token_id)
+    flash(request, _("The token was revoked."))
+    return RedirectResponse("/account", status_code=303)

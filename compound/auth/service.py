@@ -1,0 +1,278 @@
+"""Logging in and out, sessions, API tokens, throttling, and users."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from compound import clock
+from compound.auth import passwords
+from compound.auth.models import ApiToken, LoginAttempt, Role, User, UserCompound, WebSession
+from compound.errors import AppError, Conflict, InvalidInput, NotFound
+from compound.i18n import gettext as _
+
+IDLE_TIMEOUT = timedelta(minutes=60)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 30
+TOKEN_PREFIX = "cpd_"
+
+
+class LoginRefused(AppError):
+    status_code = 401
+
+
+class TooManyAttempts(AppError):
+    status_code = 429
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the user, how they authenticated, and the compounds they may see."""
+
+    user: User
+    compound_ids: frozenset[int]
+    session: WebSession | None = None  # None when authenticated by an API token
+
+    @property
+    def role(self) -> Role:
+        return Role(self.user.role)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _recent_failures(session: Session, *, column: sa.ColumnElement, value: str, now: datetime) -> int:
+    q = sa.select(sa.func.count()).where(column == value, LoginAttempt.__table__.c.success.is_(False),
+                                        LoginAttempt.__table__.c.at > now - THROTTLE_WINDOW)
+    return int(session.execute(q).scalar_one())
+
+
+def _log_attempt(session: Session, *, username: str, ip: str, now: datetime, success: bool, reason: str) -> None:
+    session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason))
+    session.flush()
+
+
+def authenticate(session: Session, *, username: str, password: str, ip: str) -> User:
+    """The user whose credentials these are; every try is logged, and repeated failures throttled."""
+    now = clock.now()
+    username = username.strip()
+    c = LoginAttempt.__table__.c
+    if (_recent_failures(session, column=c.username, value=username, now=now) >= MAX_FAILURES_PER_USER
+            or _recent_failures(session, column=c.ip, value=ip, now=now) >= MAX_FAILURES_PER_IP):
+        _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="throttled")
+        raise TooManyAttempts(_("Too many failed logins. Wait 15 minutes and try again."))
+    user = session.exec(select(User).where(User.username == username)).first()
+    ok = passwords.verify(user.password_hash if user else passwords.DUMMY_HASH, password)
+    if not user or not ok:
+        _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="bad_credentials")
+        raise LoginRefused(_("Wrong user name or password."))
+    if not user.is_active:
+        _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="disabled")
+        raise LoginRefused(_("Wrong user name or password."))
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    _log_attempt(session, username=username, ip=ip, now=now, success=True, reason="")
+    return user
+
+
+def start_session(session: Session, *, user: User, ip: str, user_agent: str) -> tuple[str, WebSession]:
+    """A new session (always a new id at login); returns the cookie token and the row."""
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    ws = WebSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                    created_at=now, last_seen_at=now, expires_at=now + ABSOLUTE_TIMEOUT, ip=ip[:64],
+                    user_agent=user_agent[:300])
+    session.add(ws)
+    session.flush()
+    return token, ws
+
+
+def compound_ids_of(session: Session, user_id: int) -> frozenset[int]:
+    rows = session.execute(sa.select(UserCompound.__table__.c.compound_id)
+                           .where(UserCompound.__table__.c.user_id == user_id))
+    return frozenset(r[0] for r in rows)
+
+
+def principal_from_session(session: Session, token: str) -> Principal | None:
+    """The live session behind a cookie token, touched; None if unknown, revoked, idle or expired."""
+    now = clock.now()
+    row = session.execute(
+        sa.select(WebSession, User).join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    ws, user = row
+    if (ws.revoked_at is not None or not user.is_active or now >= ws.expires_at
+            or now - ws.last_seen_at >= IDLE_TIMEOUT):
+        return None
+    # Touch at most once a minute: a page view should not always be a write.
+    if now - ws.last_seen_at > timedelta(minutes=1):
+        ws.last_seen_at = now
+    return Principal(user=user, compound_ids=compound_ids_of(session, user.id), session=ws)
+
+
+def principal_from_token(session: Session, token: str) -> Principal | None:
+    now = clock.now()
+    row = session.execute(
+        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.revoked_at is not None or not user.is_active:
+        return None
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
+        api_token.last_used_at = now
+    return Principal(user=user, compound_ids=compound_ids_of(session, user.id))
+
+
+def end_session(session: Session, *, web_session: WebSession) -> None:
+    web_session.revoked_at = clock.now()
+
+
+def revoke_sessions(session: Session, *, user_id: int, except_id: int | None = None) -> int:
+    """End every live session of a user at once (disabling, password change), but `except_id`."""
+    t = WebSession.__table__
+    q = sa.update(t).where(t.c.user_id == user_id, t.c.revoked_at.is_(None))
+    if except_id is not None:
+        q = q.where(t.c.id != except_id)
+    result = session.execute(q.values(revoked_at=clock.now()), execution_options={"synchronize_session": False})
+    return result.rowcount or 0
+
+
+def create_token(session: Session, *, user: User, name: str) -> tuple[str, ApiToken]:
+    """A new API token for the user itself; the plain token is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Give the token a name."), field="name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name[:100], token_hash=token_hash(plain), prefix=plain[:12])
+    session.add(row)
+    session.flush()
+    return plain, row
+
+
+def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(_("No such token."), field="token_id")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+    return row
+
+
+def is_demo_installation(session: Session) -> bool:
+    """True when the demo compound is here: the login page then says where the demo users are."""
+    from compound.register.models import Compound
+
+    return session.execute(sa.select(Compound.id).where(Compound.is_demo.is_(True)).limit(1)).first() is not None
+
+
+def create_user(session: Session, *, username: str, password: str, role: Role, display_name: str = "",
+                compound_ids: list[int] | None = None, is_demo: bool = False) -> User:
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."),
+                           field="username")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
+    passwords.check_policy(password, username=username)
+    user = User(username=username, display_name=display_name or username, role=role,
+                password_hash=passwords.hash_password(password), is_demo=is_demo, password_changed_at=clock.now())
+    session.add(user)
+    session.flush()
+    set_compounds(session, user=user, compound_ids=compound_ids or [])
+    return user
+
+
+def set_compounds(session: Session, *, user: User, compound_ids: list[int]) -> None:
+    t = UserCompound.__table__
+    session.execute(sa.delete(t).where(t.c.user_id == user.id))
+    for cid in sorted(set(compound_ids)):
+        session.add(UserCompound(user_id=user.id, compound_id=cid))
+    session.flush()
+
+
+def change_password(session: Session, *, user: User, current: str, new: str,
+                    keep: WebSession | None = None) -> None:
+    """Change one's own password; every other session of the user ends."""
+    if not passwords.verify(user.password_hash, current):
+        raise InvalidInput(_("The current password is wrong."), field="current_password")
+    set_password(session, user=user, password=new)
+    revoke_sessions(session, user_id=user.id, except_id=keep.id if keep else None)
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    passwords.check_policy(password, username=user.username)
+    user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = clock.now()
+    session.flush()
+
+
+def set_active(session: Session, *, user: User, active: bool) -> None:
+    """Disabling a user ends its sessions at once; its API tokens stop working too (checked per request)."""
+    user.is_active = active
+    if not active:
+        revoke_sessions(session, user_id=user.id)
+    session.flush()
+
+
+def visible_users(session: Session, *, principal: Principal) -> list[User]:
+    """Users an administrator may manage: those sharing a compound with them, and those with none yet."""
+    uc = UserCompound.__table__.c
+    shared = sa.select(uc.user_id).where(uc.compound_id.in_(principal.compound_ids))
+    any_compound = sa.select(uc.user_id)
+    q = select(User).where(sa.or_(User.id.in_(shared), User.id.not_in(any_compound), User.id == principal.user.id))
+    return list(session.exec(q.order_by(User.username)))
+
+
+def get_visible_user(session: Session, *, principal: Principal, user_id: int) -> User:
+    for user in visible_users(session, principal=principal):
+        if user.id == user_id:
+            return user
+    raise NotFound(_("No such user."), field="user_id")
+
+
+def check_grantable(*, principal: Principal, compound_ids: list[int]) -> None:
+    """An administrator can only give access to compounds they see themselves."""
+    if not set(compound_ids) <= principal.compound_ids:
+        raise NotFound(_("No such compound."), field="compound_ids")
+
+
+def update_user(session: Session, *, principal: Principal, user: User, display_name: str | None = None,
+                role: Role | None = None, compound_ids: list[int] | None = None,
+                is_active: bool | None = None) -> User:
+    if user.id == principal.user.id and (is_active is False or (role is not None and role != Role.admin)):
+        raise Conflict(_("You cannot disable yourself or take away your own administrator role."), field="role")
+    if display_name is not None:
+        user.display_name = display_name
+    if role is not None:
+        user.role = role
+    if compound_ids is not None:
+        check_grantable(principal=principal, compound_ids=compound_ids)
+        # Keep the compounds this administrator cannot see; replace only those it can.
+        hidden = compound_ids_of(session, user.id) - principal.compound_ids
+        set_compounds(session, user=user, compound_ids=[*compound_ids, *hidden])
+    if is_active is not None:
+        set_active(session, user=user, active=is_active)
+    session.flush()
+    return user
+
+
+def compounds_named(session: Session, *, ids: frozenset[int]) -> list[tuple[int, str]]:
+    from compound.register.models import Compound
+
+    rows = session.execute(sa.select(Compound.id, Compound.name).where(Compound.id.in_(ids)).order_by(Compound.name))
+    return [(r[0], r[1]) for r in rows]
