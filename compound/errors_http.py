@@ -1,10 +1,11 @@
 """Errors to responses: JSON under /api, a page elsewhere. Never a bare 500 for bad input."""
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compound.errors import AppError
@@ -28,7 +29,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError) -> Response:
         if _wants_json(request):
-            return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        if exc.status_code == 401:  # a page asked for without a session: log in, then come back
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -37,7 +42,8 @@ def install(app: FastAPI) -> None:
                   for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if _wants_json(request):
-            return JSONResponse({"error": "InvalidInput", "detail": detail, "errors": errors}, status_code=422)
+            return JSONResponse({"error": "InvalidInput", "detail": detail,
+                                 "field": errors[0]["field"] if errors else "body", "errors": errors}, status_code=422)
         err = AppError(detail)
         return render(request, "error.html", {"error": err}, status_code=422)
 

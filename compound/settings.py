@@ -16,8 +16,6 @@ class Settings(BaseSettings):
     environment: str = "development"  # development | production
     secret_key: str = DEFAULT_SECRET
     default_locale: str = "zh_Hans"
-    # How many times the meter's own recent daily average a reading may be before it needs confirming.
-    spike_factor: float = 3.0
     sql_echo: bool = False
 
 

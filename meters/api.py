@@ -1,5 +1,201 @@
-"""Routes (being written)."""
+"""JSON API of the meter register: meters, replacement, seals, transformers, unmetered uses and the tree.
 
-from fastapi import APIRouter
+Reading entry lives in meters/readings_api.py. Routes are thin: load (404 for another compound's ids), call a
+service, return.
+"""
 
-router = APIRouter()
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from compound.deps import CompoundDep, SessionDep
+from compound.errors import InvalidInput
+from compound.i18n import gettext as _
+from meters import service
+from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
+from meters.models import MeterRole, MeterStatus, Utility
+from meters.schemas import (
+    EstimateRead,
+    MeterCreate,
+    MeterRead,
+    MeterUpdate,
+    ReplacementCreate,
+    ReplacementRead,
+    SealBreak,
+    SealCreate,
+    SealRead,
+    TransformerCreate,
+    TransformerRead,
+    TransformerUpdate,
+    TreeNode,
+    UnmeteredCreate,
+    UnmeteredRead,
+    UnmeteredUpdate,
+)
+from meters.unmetered import estimate, unit
+
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"])
+
+CREATED = {"status_code": status.HTTP_201_CREATED}
+RefId = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+# Meters
+
+
+@router.get("/meters", response_model=list[MeterRead])
+def list_meters(
+    session: SessionDep,
+    compound: CompoundDep,
+    utility: Utility | None = None,
+    role: MeterRole | None = None,
+    building_id: RefId = None,
+    zone_id: RefId = None,
+    account_id: RefId = None,
+    status: MeterStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> object:
+    return service.list_meters(
+        session,
+        compound=compound,
+        utility=utility,
+        role=role,
+        building_id=building_id,
+        zone_id=zone_id,
+        account_id=account_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/meters", response_model=MeterRead, **CREATED)
+def create_meter(session: SessionDep, compound: CompoundDep, data: MeterCreate) -> object:
+    return service.create_meter(session, compound=compound, data=data)
+
+
+@router.get("/meters/{meter_id}", response_model=MeterRead)
+def get_meter(meter: MeterDep) -> object:
+    return meter
+
+
+@router.patch("/meters/{meter_id}", response_model=MeterRead)
+def update_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: MeterUpdate) -> object:
+    return service.update_meter(session, compound=compound, meter=meter, data=data)
+
+
+@router.post("/meters/{meter_id}/replacement", response_model=ReplacementRead, **CREATED)
+def replace_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: ReplacementCreate) -> object:
+    """Swap the meter: its final reading, the new meter in its place and the new meter's first reading."""
+    new = service.replace_meter(
+        session,
+        compound=compound,
+        meter=meter,
+        final_value=data.final_value,
+        new_serial=data.new_serial,
+        new_value=data.new_value,
+        at=data.at,
+        read_by=data.read_by,
+        new_multiplier=data.new_multiplier,
+        new_dials=data.new_dials,
+        note=data.note,
+        confirm=data.confirm,
+        rollover=data.rollover,
+    )
+    return {"old_meter": MeterRead.model_validate(meter), "new_meter": MeterRead.model_validate(new)}
+
+
+# Seals
+
+
+@router.get("/meters/{meter_id}/seals", response_model=list[SealRead])
+def list_seals(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> object:
+    return service.list_seals(session, compound=compound, meter=meter)
+
+
+@router.post("/meters/{meter_id}/seals", response_model=SealRead, **CREATED)
+def add_seal(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: SealCreate) -> object:
+    return service.add_seal(
+        session,
+        compound=compound,
+        meter=meter,
+        number=data.number,
+        sealed_date=data.sealed_date,
+        sealed_by=data.sealed_by,
+    )
+
+
+@router.post("/meters/{meter_id}/seals/{seal_id}/break", response_model=SealRead)
+def break_seal(session: SessionDep, compound: CompoundDep, seal: SealDep, data: SealBreak) -> object:
+    return service.break_seal(
+        session, compound=compound, seal=seal, broken_date=data.broken_date, broken_by=data.broken_by, note=data.note
+    )
+
+
+# Transformers
+
+
+@router.get("/transformers", response_model=list[TransformerRead])
+def list_transformers(session: SessionDep, compound: CompoundDep) -> object:
+    return service.list_transformers(session, compound=compound)
+
+
+@router.post("/transformers", response_model=TransformerRead, **CREATED)
+def create_transformer(session: SessionDep, compound: CompoundDep, data: TransformerCreate) -> object:
+    return service.create_transformer(session, compound=compound, data=data)
+
+
+@router.get("/transformers/{transformer_id}", response_model=TransformerRead)
+def get_transformer(transformer: TransformerDep) -> object:
+    return transformer
+
+
+@router.patch("/transformers/{transformer_id}", response_model=TransformerRead)
+def update_transformer(
+    session: SessionDep, compound: CompoundDep, transformer: TransformerDep, data: TransformerUpdate
+) -> object:
+    return service.update_transformer(session, compound=compound, transformer=transformer, data=data)
+
+
+# Unmetered uses
+
+
+@router.get("/unmetered", response_model=list[UnmeteredRead])
+def list_unmetered(session: SessionDep, compound: CompoundDep, utility: Utility | None = None) -> object:
+    return service.list_unmetered(session, compound=compound, utility=utility)
+
+
+@router.post("/unmetered", response_model=UnmeteredRead, **CREATED)
+def create_unmetered(session: SessionDep, compound: CompoundDep, data: UnmeteredCreate) -> object:
+    return service.create_unmetered(session, compound=compound, data=data)
+
+
+@router.get("/unmetered/{unmetered_id}", response_model=UnmeteredRead)
+def get_unmetered(use: UnmeteredDep) -> object:
+    return use
+
+
+@router.patch("/unmetered/{unmetered_id}", response_model=UnmeteredRead)
+def update_unmetered(session: SessionDep, compound: CompoundDep, use: UnmeteredDep, data: UnmeteredUpdate) -> object:
+    return service.update_unmetered(session, compound=compound, use=use, data=data)
+
+
+@router.get("/unmetered/{unmetered_id}/estimate", response_model=EstimateRead)
+def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
+    """The estimated quantity for the days in [start, end): always an estimate, never a measurement."""
+    if end <= start:
+        raise InvalidInput(_("The end date must come after the start date."), field="end")
+    return EstimateRead(
+        unmetered_id=use.id, start=start, end=end, quantity=estimate(use, start, end), unit=unit(use.utility)
+    )
+
+
+# The tree
+
+
+@router.get("/tree", response_model=list[TreeNode])
+def meter_tree(session: SessionDep, compound: CompoundDep, utility: Utility, include_removed: bool = False) -> object:
+    """Utility meters → transformers → check meters → billing meters, with unmetered uses marked estimated."""
+    return service.meter_tree(session, compound=compound, utility=utility, include_removed=include_removed)

@@ -1,5 +1,109 @@
-"""Routes (being written)."""
+"""JSON API of readings: enter one, page through a meter's history, estimate a missed one, list the missed."""
 
-from fastapi import APIRouter
+from datetime import date, datetime, time
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, status
+
+from compound import clock
+from compound.deps import CompoundDep, SessionDep
+from meters import readings
+from meters.deps import MeterDep
+from meters.models import Utility
+from meters.reading_schemas import (
+    YEARS,
+    EstimateCreate,
+    MissedMeterRead,
+    MissedReadings,
+    ProblemsBody,
+    ReadingCreate,
+    ReadingPage,
+    ReadingRead,
+)
+
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"])
+
+MAX_PAGE = 500
+PROBLEMS = {
+    422: {"model": ProblemsBody, "description": "Refused: every problem, each with its code and field"},
+    409: {"model": ProblemsBody, "description": "Needs confirming: send again with these codes in `confirm`"},
+}
+
+
+@router.post(
+    "/meters/{meter_id}/readings", response_model=ReadingRead, status_code=status.HTTP_201_CREATED, responses=PROBLEMS
+)
+def create_reading(session: SessionDep, compound: CompoundDep, meter: MeterDep, body: ReadingCreate) -> ReadingRead:
+    """Enter a reading. It is checked for plausibility; a spike is saved only once confirmed."""
+    now = clock.now()
+    reading = readings.record_reading(
+        session,
+        compound=compound,
+        meter=meter,
+        value=body.value,
+        read_at=body.read_at or now,
+        read_by=body.read_by,
+        note=body.note,
+        rollover=body.rollover,
+        confirm=body.confirm,
+        now=now,
+    )
+    return ReadingRead.of(reading, readings.compound_tz(compound))
+
+
+@router.get("/meters/{meter_id}/readings", response_model=ReadingPage)
+def list_readings(
+    session: SessionDep,
+    compound: CompoundDep,
+    meter: MeterDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> ReadingPage:
+    """The meter's readings, newest first; estimates and superseded estimates are flagged."""
+    rows, total = readings.list_readings(
+        session, compound_id=compound.id, meter_id=meter.id, limit=limit, offset=offset
+    )
+    tz = readings.compound_tz(compound)
+    return ReadingPage(items=[ReadingRead.of(r, tz) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/meters/{meter_id}/estimate",
+    response_model=ReadingRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={422: PROBLEMS[422]},
+)
+def create_estimate(
+    session: SessionDep, compound: CompoundDep, meter: MeterDep, body: EstimateCreate | None = None
+) -> ReadingRead:
+    """Estimate a missed reading from the meter's average daily use; the next real reading supersedes it."""
+    now = clock.now()
+    body = body or EstimateCreate()
+    reading = readings.estimate_reading(
+        session, compound=compound, meter=meter, at=body.at or now, now=now, read_by=body.read_by
+    )
+    return ReadingRead.of(reading, readings.compound_tz(compound))
+
+
+@router.get("/missed-readings", response_model=MissedReadings)
+def missed_readings(
+    session: SessionDep,
+    compound: CompoundDep,
+    since: Annotated[
+        date | None,
+        Query(ge=date(YEARS.start, 1, 1), lt=date(YEARS.stop, 1, 1), description="Default: this month's first"),
+    ] = None,
+    utility: Utility | None = None,
+    building_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> MissedReadings:
+    """Active meters with no real reading since the start of `since` (compound time): what is left to read."""
+    tz = readings.compound_tz(compound)
+    since = since or clock.now().astimezone(tz).date().replace(day=1)
+    rows = readings.missed_meters(
+        session,
+        compound_id=compound.id,
+        since=datetime.combine(since, time(), tz),
+        utility=utility,
+        building_id=building_id,
+    )
+    return MissedReadings(since_date=since, meters=[MissedMeterRead.of(r, tz) for r in rows])

@@ -32,6 +32,7 @@ class Code(StrEnum):
     lower_than_previous = "lower_than_previous"
     rollover_not_lower = "rollover_not_lower"
     spike = "spike"
+    too_little_history = "too_little_history"
 
 
 # Codes a reader may confirm and save anyway; every other code refuses the reading.
@@ -58,6 +59,10 @@ MESSAGES: dict[Code, str] = {
     Code.spike: N_(
         "Use of %(used)s since the last reading is %(times)s times this meter's recent average "
         "(about %(expected)s expected). Check the dials, then confirm if it is right."
+    ),
+    Code.too_little_history: N_(
+        "Meter %(serial)s has too little history to estimate a reading: it needs real readings covering "
+        "at least %(days)s days."
     ),
 }
 
@@ -113,43 +118,60 @@ class Verdict:
         return not self.problems
 
 
-def _when(at: datetime, tz: tzinfo) -> str:
+def show_time(at: datetime, tz: tzinfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def check(state: MeterState, raw: object, read_at: datetime, *, now: datetime, spike_factor: Decimal,
-          rollover: bool = False, tz: tzinfo = UTC) -> Verdict:
+def _shown(raw: object) -> str:
+    """The text a clerk typed, cut short so a pasted page cannot flood the message."""
+    text = str(raw)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _digits(dials: int) -> dict[str, str]:
+    return {"dials": str(dials), "limit": str(10**dials)}
+
+
+def check(
+    state: MeterState,
+    raw: object,
+    read_at: datetime,
+    *,
+    now: datetime,
+    spike_factor: Decimal,
+    rollover: bool = False,
+    tz: tzinfo = UTC,
+) -> Verdict:
     """Every problem of one reading; the consumption it implies when it has none that refuse it.
 
     Times in messages are shown in tz, the compound's own timezone.
     """
     v = Verdict()
+    if read_at.tzinfo is None:  # a time without an offset is the compound's local time
+        read_at = read_at.replace(tzinfo=tz)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         v.problems.append(Problem(Code.missing_value, "value"))
         return v
     try:
         v.value = parse_value(raw)  # type: ignore[arg-type]
     except BadValue as e:
-        v.problems.append(Problem(Code(e.code), "value", {"text": str(raw)}))
+        v.problems.append(Problem(Code(e.code), "value", {"text": _shown(raw), **_digits(state.dials)}))
         return v
     if state.removed_on:
         v.problems.append(Problem(Code.meter_removed, "meter", {"serial": state.serial, "date": state.removed_on}))
         return v
     if v.value >= rollover_milli(state.dials):
-        v.problems.append(Problem(Code.too_many_digits, "value",
-                                  {"dials": str(state.dials), "limit": str(10**state.dials)}))
+        v.problems.append(Problem(Code.too_many_digits, "value", _digits(state.dials)))
     if read_at > now + FUTURE_TOLERANCE:
-        v.problems.append(Problem(Code.future, "read_at", {"at": _when(read_at, tz)}))
+        v.problems.append(Problem(Code.future, "read_at", {"at": show_time(read_at, tz)}))
     if v.problems or state.last_value is None or state.last_at is None:
         return v
-    last = {"last": fmt(state.last_value), "last_at": _when(state.last_at, tz), "value": fmt(v.value)}
-    if read_at == state.last_at or (
-        v.value == state.last_value and abs(read_at - state.last_at) < DUPLICATE_WINDOW
-    ):
+    last = {"last": fmt(state.last_value), "last_at": show_time(state.last_at, tz), "value": fmt(v.value)}
+    if read_at == state.last_at or (v.value == state.last_value and abs(read_at - state.last_at) < DUPLICATE_WINDOW):
         v.problems.append(Problem(Code.duplicate, "value", last))
         return v
     if read_at < state.last_at:
-        v.problems.append(Problem(Code.before_last, "read_at", {"at": _when(read_at, tz), **last}))
+        v.problems.append(Problem(Code.before_last, "read_at", {"at": show_time(read_at, tz), **last}))
         return v
     if rollover and v.value >= state.last_value:
         v.problems.append(Problem(Code.rollover_not_lower, "value", last))
@@ -157,8 +179,9 @@ def check(state: MeterState, raw: object, read_at: datetime, *, now: datetime, s
     if v.value < state.last_value and not rollover:
         v.problems.append(Problem(Code.lower_than_previous, "value", last))
         return v
-    v.consumption = consumption(state.last_value, v.value, dials=state.dials, multiplier=state.multiplier,
-                                rollover=rollover)
+    v.consumption = consumption(
+        state.last_value, v.value, dials=state.dials, multiplier=state.multiplier, rollover=rollover
+    )
     v.period_seconds = int((read_at - state.last_at).total_seconds())
     _check_spike(state, v, spike_factor)
     return v
@@ -169,8 +192,14 @@ def _check_spike(state: MeterState, v: Verdict, spike_factor: Decimal) -> None:
         return
     expected = state.avg_daily * Decimal(v.period_seconds) / Decimal(86400)
     if expected > 0 and v.consumption > spike_factor * expected:
-        v.problems.append(Problem(Code.spike, "value", {
-            "used": fmt(v.consumption),
-            "expected": fmt(int(expected)),
-            "times": f"{Decimal(v.consumption) / expected:.1f}",
-        }))
+        v.problems.append(
+            Problem(
+                Code.spike,
+                "value",
+                {
+                    "used": fmt(v.consumption),
+                    "expected": fmt(int(expected)),
+                    "times": f"{Decimal(v.consumption) / expected:.1f}",
+                },
+            )
+        )

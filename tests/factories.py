@@ -63,3 +63,26 @@ def add_reading(session: Session, *, compound: Compound, meter: Meter, value: st
     from meters.readings import record_reading
 
     return record_reading(session, compound=compound, meter=meter, value=value, read_at=at, now=at, **kw)
+
+
+def make_transformer(session: Session, *, compound: Compound, feeder: Meter, name: str | None = None,
+                     rated_kva: str = "400", no_load_loss_w: str = "800", copper_loss_w: str = "4300"):
+    """A transformer fed by an electricity utility meter, through the service's checks."""
+    from meters.schemas import TransformerCreate
+    from meters.service import create_transformer
+
+    data = TransformerCreate(name=name or f"T{next(_seq)}", rated_kva=Decimal(rated_kva),
+                             no_load_loss_w=Decimal(no_load_loss_w), copper_loss_w=Decimal(copper_loss_w),
+                             parent_meter_id=feeder.id)
+    return create_transformer(session, compound=compound, data=data)
+
+
+def make_unmetered(session: Session, *, compound: Compound, utility: Utility = Utility.electricity,
+                   rule: str = "lamps", category: str = "courtyard_lamps", parent: Meter | None = None, **figures):
+    """An unmetered use through the service; figures are the rule's fields (lamp_count=20, lamp_watts=60, ...)."""
+    from meters.schemas import UnmeteredCreate
+    from meters.service import create_unmetered
+
+    data = UnmeteredCreate(utility=utility, name=figures.pop("name", None) or f"Use {next(_seq)}",
+                           category=category, rule=rule, parent_meter_id=parent.id if parent else None, **figures)
+    return create_unmetered(session, compound=compound, data=data)

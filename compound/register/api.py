@@ -1,5 +1,158 @@
-"""Routes (being written)."""
+"""JSON API of the register: compounds, and each compound's zones, buildings and accounts. Thin: services do it."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from compound.deps import CompoundDep, SessionDep
+from compound.register import service
+from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
+from compound.register.schemas import (
+    AccountCreate,
+    AccountRead,
+    AccountUpdate,
+    BuildingCreate,
+    BuildingRead,
+    BuildingUpdate,
+    CompoundCreate,
+    CompoundRead,
+    ZoneCreate,
+    ZoneRead,
+    ZoneUpdate,
+)
+
+router = APIRouter(prefix="/api", tags=["register"])
+
+CREATED = {"status_code": status.HTTP_201_CREATED}
+Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+RefId = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+def _id_path() -> object:
+    return Path(ge=1, le=2**62)
+
+
+def get_zone_or_404(session: SessionDep, compound: CompoundDep, zone_id: Annotated[int, _id_path()]) -> Zone:
+    return service.get_zone(session, compound=compound, zone_id=zone_id)
+
+
+def get_building_or_404(
+    session: SessionDep, compound: CompoundDep, building_id: Annotated[int, _id_path()]
+) -> Building:
+    return service.get_building(session, compound=compound, building_id=building_id)
+
+
+def get_account_or_404(session: SessionDep, compound: CompoundDep, account_id: Annotated[int, _id_path()]) -> Account:
+    return service.get_account(session, compound=compound, account_id=account_id)
+
+
+ZoneDep = Annotated[Zone, Depends(get_zone_or_404)]
+BuildingDep = Annotated[Building, Depends(get_building_or_404)]
+AccountDep = Annotated[Account, Depends(get_account_or_404)]
+
+
+# Compounds
+
+
+@router.get("/compounds", response_model=list[CompoundRead])
+def list_compounds(session: SessionDep) -> object:
+    return service.list_compounds(session)
+
+
+@router.post("/compounds", response_model=CompoundRead, **CREATED)
+def create_compound(session: SessionDep, data: CompoundCreate) -> object:
+    return service.create_compound(session, data=data)
+
+
+@router.get("/compounds/{compound_id}", response_model=CompoundRead)
+def get_compound(compound: CompoundDep) -> object:
+    return compound
+
+
+# Zones
+
+
+@router.get("/compounds/{compound_id}/zones", response_model=list[ZoneRead])
+def list_zones(session: SessionDep, compound: CompoundDep, kind: ZoneKind | None = None) -> object:
+    return service.list_zones(session, compound=compound, kind=kind)
+
+
+@router.post("/compounds/{compound_id}/zones", response_model=ZoneRead, **CREATED)
+def create_zone(session: SessionDep, compound: CompoundDep, data: ZoneCreate) -> object:
+    return service.create_zone(session, compound=compound, data=data)
+
+
+@router.get("/compounds/{compound_id}/zones/{zone_id}", response_model=ZoneRead)
+def get_zone(zone: ZoneDep) -> object:
+    return zone
+
+
+@router.patch("/compounds/{compound_id}/zones/{zone_id}", response_model=ZoneRead)
+def update_zone(session: SessionDep, compound: CompoundDep, zone: ZoneDep, data: ZoneUpdate) -> object:
+    return service.update_zone(session, compound=compound, zone=zone, data=data)
+
+
+# Buildings
+
+
+@router.get("/compounds/{compound_id}/buildings", response_model=list[BuildingRead])
+def list_buildings(session: SessionDep, compound: CompoundDep, zone_id: RefId = None) -> object:
+    return service.list_buildings(session, compound=compound, zone_id=zone_id)
+
+
+@router.post("/compounds/{compound_id}/buildings", response_model=BuildingRead, **CREATED)
+def create_building(session: SessionDep, compound: CompoundDep, data: BuildingCreate) -> object:
+    return service.create_building(session, compound=compound, data=data)
+
+
+@router.get("/compounds/{compound_id}/buildings/{building_id}", response_model=BuildingRead)
+def get_building(building: BuildingDep) -> object:
+    return building
+
+
+@router.patch("/compounds/{compound_id}/buildings/{building_id}", response_model=BuildingRead)
+def update_building(session: SessionDep, compound: CompoundDep, building: BuildingDep, data: BuildingUpdate) -> object:
+    return service.update_building(session, compound=compound, building=building, data=data)
+
+
+# Accounts
+
+
+@router.get("/compounds/{compound_id}/accounts", response_model=list[AccountRead])
+def list_accounts(
+    session: SessionDep,
+    compound: CompoundDep,
+    kind: AccountKind | None = None,
+    building_id: RefId = None,
+    payer: Payer | None = None,
+    active_on: date | None = None,
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> object:
+    return service.list_accounts(
+        session,
+        compound=compound,
+        kind=kind,
+        building_id=building_id,
+        payer=payer,
+        active_on=active_on,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/compounds/{compound_id}/accounts", response_model=AccountRead, **CREATED)
+def create_account(session: SessionDep, compound: CompoundDep, data: AccountCreate) -> object:
+    return service.create_account(session, compound=compound, data=data)
+
+
+@router.get("/compounds/{compound_id}/accounts/{account_id}", response_model=AccountRead)
+def get_account(account: AccountDep) -> object:
+    return account
+
+
+@router.patch("/compounds/{compound_id}/accounts/{account_id}", response_model=AccountRead)
+def update_account(session: SessionDep, compound: CompoundDep, account: AccountDep, data: AccountUpdate) -> object:
+    return service.update_account(session, compound=compound, account=account, data=data)
