@@ -1,0 +1,68 @@
+"""The audit trail: every change recorded with who, when, where, before and after; nothing editable."""
+
+import csv
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from compound.audit.models import AuditEntry
+from compound.audit.service import Actor, set_actor
+from compound.auth.models import Role
+from compound.register.models import ZoneKind
+from tests.factories import make_compound, make_zone
+from tests.personas import bearer, make_user
+
+
+def _entries(session, object_type):
+    return session.execute(sa.select(AuditEntry).where(AuditEntry.object_type == object_type)
+                           .order_by(AuditEntry.id)).scalars().all()
+
+
+def test_create_change_and_who_are_recorded(session):
+    set_actor(session, Actor(user_id=7, username="li.ming", ip="10.0.0.8"))
+    c = make_compound(session)
+    zone = make_zone(session, compound=c, kind=ZoneKind.office, name="办公区")
+    zone.name = "行政办公区"
+    session.flush()
+    created, changed = _entries(session, "zone")
+    assert created.action == "create" and created.compound_id == c.id and created.username == "li.ming"
+    assert created.ip == "10.0.0.8" and json.loads(created.after)["name"] == "办公区"
+    assert changed.action == "update"
+    assert json.loads(changed.before) == {"name": "办公区"} and json.loads(changed.after) == {"name": "行政办公区"}
+
+
+def test_secrets_never_reach_the_trail(session):
+    user = make_user(session, role=Role.finance, username="sun.li")
+    entry = _entries(session, "user")[0]
+    assert "password_hash" not in entry.after and user.password_hash not in entry.after
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_entry SET username = 'someone else'", "DELETE FROM audit_entry"])
+def test_audit_entries_cannot_be_changed_or_deleted(session, statement):
+    make_compound(session)
+    assert _entries(session, "compound")
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(sa.text(statement))
+
+
+def test_trail_is_filtered_scoped_and_exported(client, session):
+    mine, other = make_compound(session), make_compound(session)
+    manager = make_user(session, role=Role.manager, compounds=[mine])
+    make_zone(session, compound=mine, name="生活区")
+    make_zone(session, compound=other, name="别人的区")
+    headers = bearer(session, manager)
+    rows = client.get("/api/audit", params={"object_type": "zone"}, headers=headers).json()
+    assert [json.loads(json.dumps(r["after"]))["name"] for r in rows] == ["生活区"]
+    assert client.get("/api/audit", params={"compound_id": other.id}, headers=headers).json() == []
+    exported = client.get("/audit.csv", params={"object_type": "zone"}, headers=headers)
+    assert exported.status_code == 200
+    table = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert [r["object_type"] for r in table] == ["zone"] and "生活区" in table[0]["after"]
+
+
+def test_maintenance_cannot_read_the_trail(client, session):
+    worker = make_user(session, role=Role.maintenance)
+    assert client.get("/api/audit", headers=bearer(session, worker)).status_code == 403
