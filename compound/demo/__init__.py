@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from compound.db import session_scope
 from compound.demo.builder import DemoCompound, build_demo, summary
 from compound.demo.names import COMPOUND_CODE
+from compound.demo.users import ensure_demo_users
 from compound.i18n import N_
 from compound.i18n import gettext as _
 from compound.register.models import Compound
+from compound.web import role_label
 
 __all__ = ["DemoCompound", "build_demo", "build_demo_cli", "summary"]
 
@@ -41,6 +43,8 @@ def build_demo_cli(only_if_empty: bool = False) -> None:
         codes = set(session.execute(sa.select(Compound.__table__.c.code)).scalars())
         if COMPOUND_CODE in codes:
             console.print(_("The demo compound (%(code)s) already exists; nothing was changed.", code=COMPOUND_CODE))
+            demo_id = session.execute(sa.select(Compound.id).where(Compound.code == COMPOUND_CODE)).scalar_one()
+            _print_users(console, ensure_demo_users(session, compound_id=demo_id))
             return
         if only_if_empty and codes:
             console.print(_("The database already holds a compound; the demo was not added."))
@@ -55,6 +59,7 @@ def build_demo_cli(only_if_empty: bool = False) -> None:
 
             demo = build_demo(session, on_progress=on_progress)
         counts = summary(session, compound_id=demo.compound_id)
+        users = ensure_demo_users(session, compound_id=demo.compound_id)
     table = Table(title=_("Demo compound %(code)s", code=demo.code))
     table.add_column(_("Rows"))
     table.add_column(_("Count"), justify="right")
@@ -62,3 +67,15 @@ def build_demo_cli(only_if_empty: bool = False) -> None:
         table.add_row(_(COUNTS[key]), str(n))
     console.print(table)
     console.print(_("Built and saved in %(seconds)s s.", seconds=f"{time.monotonic() - started:.1f}"))
+    _print_users(console, users)
+
+
+def _print_users(console, users: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=_("Demo users (new passwords each time the demo is served)"))
+    for column in (_("User name"), _("Role"), _("Password")):
+        table.add_column(column)
+    for username, (role, password) in users.items():
+        table.add_row(username, role_label(role), password)
+    console.print(table)
