@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session
 
 from compound import clock
@@ -40,9 +41,30 @@ def _check_meter(compound: Compound, meter: Meter) -> None:
         raise NotFound(_("No such meter."), field="meter_id")
 
 
-def _last_readings(compound_id: int, meter_ids: list[int] | None, *, real_only: bool) -> sa.Select:
-    """The newest reading of each meter: real ones only, or every reading still counted."""
+def _last_readings(compound_id: int, meter_ids: list[int] | None, *, real_only: bool, dialect: str = "") -> sa.Select:
+    """The newest reading of each meter: real ones only, or every reading still counted.
+
+    A meter never has two counted readings at one time (the duplicate rule), so "newest" is unambiguous;
+    each database gets the form it runs fastest (an import asks this for 100,000 meters at once).
+    """
     keep = R.source != ReadingSource.estimated.value if real_only else R.superseded_by_id.is_(None)
+    scope = [R.compound_id == compound_id, keep]
+    if meter_ids is not None:
+        scope.append(R.meter_id.in_(meter_ids))
+    if dialect == "sqlite":
+        # SQLite takes the bare columns from the row holding MAX(): one pass over the (meter, time) index.
+        return (
+            sa.select(R.meter_id, R.value_milli, sa.func.max(R.read_at).label("read_at"))
+            .where(*scope)
+            .group_by(R.meter_id)
+        )
+    if dialect == "postgresql":
+        return (
+            sa.select(R.meter_id, R.value_milli, R.read_at)
+            .where(*scope)
+            .ext(distinct_on(R.meter_id))
+            .order_by(R.meter_id, R.read_at.desc(), R.id.desc())
+        )
     ranked = sa.select(
         R.meter_id,
         R.value_milli,
@@ -90,24 +112,21 @@ def load_states(
     )
     if ids is not None:
         meters = meters.where(M.id.in_(ids))
-    last = {r[0]: (r[1], r[2]) for r in session.execute(_last_readings(compound_id, ids, real_only=real_only))}
+    dialect = session.get_bind().dialect.name
+    # fetchall, not row-by-row iteration: an import asks this for 100,000 meters at once.
+    last_rows = session.execute(_last_readings(compound_id, ids, real_only=real_only, dialect=dialect)).all()
+    last = {mid: (value, at) for mid, value, at in last_rows}
     avg: dict[int, Decimal] = {}
-    for meter_id, used, seconds in session.execute(_averages(compound_id, ids, now - AVERAGE_WINDOW)):
+    for meter_id, used, seconds in session.execute(_averages(compound_id, ids, now - AVERAGE_WINDOW)).all():
         if seconds and seconds >= MIN_AVERAGE_SECONDS:
             avg[meter_id] = Decimal(used) * 86400 / Decimal(seconds)
+    removed_status = MeterStatus.removed.value
+    no_reading = (None, None)
     states = {}
-    for mid, serial, dials, multiplier, status, removed in session.execute(meters):
-        value, at = last.get(mid, (None, None))
-        removed_on = (removed or date.min).isoformat() if status == MeterStatus.removed.value else None
-        states[mid] = MeterState(
-            serial=serial,
-            dials=dials,
-            multiplier=multiplier,
-            removed_on=removed_on,
-            last_value=value,
-            last_at=at,
-            avg_daily=avg.get(mid),
-        )
+    for mid, serial, dials, multiplier, status, removed in session.execute(meters).all():
+        value, at = last.get(mid, no_reading)
+        removed_on = (removed or date.min).isoformat() if status == removed_status else None
+        states[mid] = MeterState(serial, dials, multiplier, removed_on, value, at, avg.get(mid))
     return states
 
 

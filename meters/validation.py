@@ -86,7 +86,7 @@ class Problem:
         return {"code": self.code.value, "field": self.field, "refused": self.refused, "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeterState:
     """What the checks need to know of a meter: its register and its last real reading."""
 
