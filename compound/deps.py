@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlmodel import Session
 
+from compound.auth.deps import PrincipalDep
 from compound.db import get_session
 from compound.errors import NotFound
 from compound.i18n import gettext as _
@@ -13,9 +14,10 @@ from compound.register.models import Compound
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_compound(session: SessionDep, compound_id: Annotated[int, Path(ge=1, le=2**62)]) -> Compound:
-    """The compound in the URL, or 404 (the same 404 for one that exists but is not yours)."""
-    compound = session.get(Compound, compound_id)
+def get_compound(session: SessionDep, principal: PrincipalDep,
+                 compound_id: Annotated[int, Path(ge=1, le=2**62)]) -> Compound:
+    """The compound in the URL, or 404 — the same 404 for one that exists but is not the user's."""
+    compound = session.get(Compound, compound_id) if compound_id in principal.compound_ids else None
     if compound is None:
         raise NotFound(_("No such compound."), field="compound_id")
     return compound

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from compound.auth.deps import Require
+from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
@@ -44,7 +46,7 @@ RefId = Annotated[int | None, Query(ge=1, le=2**62)]
 # Meters
 
 
-@router.get("/meters", response_model=list[MeterRead])
+@router.get("/meters", dependencies=[Require(Perm.register_view)], response_model=list[MeterRead])
 def list_meters(
     session: SessionDep,
     compound: CompoundDep,
@@ -71,22 +73,27 @@ def list_meters(
     )
 
 
-@router.post("/meters", response_model=MeterRead, **CREATED)
+@router.post("/meters", dependencies=[Require(Perm.meters_edit)], response_model=MeterRead, **CREATED)
 def create_meter(session: SessionDep, compound: CompoundDep, data: MeterCreate) -> object:
     return service.create_meter(session, compound=compound, data=data)
 
 
-@router.get("/meters/{meter_id}", response_model=MeterRead)
+@router.get("/meters/{meter_id}", dependencies=[Require(Perm.register_view)], response_model=MeterRead)
 def get_meter(meter: MeterDep) -> object:
     return meter
 
 
-@router.patch("/meters/{meter_id}", response_model=MeterRead)
+@router.patch("/meters/{meter_id}", dependencies=[Require(Perm.meters_edit)], response_model=MeterRead)
 def update_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: MeterUpdate) -> object:
     return service.update_meter(session, compound=compound, meter=meter, data=data)
 
 
-@router.post("/meters/{meter_id}/replacement", response_model=ReplacementRead, **CREATED)
+@router.post(
+    "/meters/{meter_id}/replacement",
+    dependencies=[Require(Perm.meters_service)],
+    response_model=ReplacementRead,
+    **CREATED,
+)
 def replace_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: ReplacementCreate) -> object:
     """Swap the meter: its final reading, the new meter in its place and the new meter's first reading."""
     new = service.replace_meter(
@@ -110,12 +117,14 @@ def replace_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, d
 # Seals
 
 
-@router.get("/meters/{meter_id}/seals", response_model=list[SealRead])
+@router.get("/meters/{meter_id}/seals", dependencies=[Require(Perm.register_view)], response_model=list[SealRead])
 def list_seals(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> object:
     return service.list_seals(session, compound=compound, meter=meter)
 
 
-@router.post("/meters/{meter_id}/seals", response_model=SealRead, **CREATED)
+@router.post(
+    "/meters/{meter_id}/seals", dependencies=[Require(Perm.meters_service)], response_model=SealRead, **CREATED
+)
 def add_seal(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: SealCreate) -> object:
     return service.add_seal(
         session,
@@ -127,7 +136,9 @@ def add_seal(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: 
     )
 
 
-@router.post("/meters/{meter_id}/seals/{seal_id}/break", response_model=SealRead)
+@router.post(
+    "/meters/{meter_id}/seals/{seal_id}/break", dependencies=[Require(Perm.meters_service)], response_model=SealRead
+)
 def break_seal(session: SessionDep, compound: CompoundDep, seal: SealDep, data: SealBreak) -> object:
     return service.break_seal(
         session, compound=compound, seal=seal, broken_date=data.broken_date, broken_by=data.broken_by, note=data.note
@@ -137,22 +148,26 @@ def break_seal(session: SessionDep, compound: CompoundDep, seal: SealDep, data: 
 # Transformers
 
 
-@router.get("/transformers", response_model=list[TransformerRead])
+@router.get("/transformers", dependencies=[Require(Perm.register_view)], response_model=list[TransformerRead])
 def list_transformers(session: SessionDep, compound: CompoundDep) -> object:
     return service.list_transformers(session, compound=compound)
 
 
-@router.post("/transformers", response_model=TransformerRead, **CREATED)
+@router.post("/transformers", dependencies=[Require(Perm.meters_edit)], response_model=TransformerRead, **CREATED)
 def create_transformer(session: SessionDep, compound: CompoundDep, data: TransformerCreate) -> object:
     return service.create_transformer(session, compound=compound, data=data)
 
 
-@router.get("/transformers/{transformer_id}", response_model=TransformerRead)
+@router.get(
+    "/transformers/{transformer_id}", dependencies=[Require(Perm.register_view)], response_model=TransformerRead
+)
 def get_transformer(transformer: TransformerDep) -> object:
     return transformer
 
 
-@router.patch("/transformers/{transformer_id}", response_model=TransformerRead)
+@router.patch(
+    "/transformers/{transformer_id}", dependencies=[Require(Perm.meters_edit)], response_model=TransformerRead
+)
 def update_transformer(
     session: SessionDep, compound: CompoundDep, transformer: TransformerDep, data: TransformerUpdate
 ) -> object:
@@ -162,27 +177,29 @@ def update_transformer(
 # Unmetered uses
 
 
-@router.get("/unmetered", response_model=list[UnmeteredRead])
+@router.get("/unmetered", dependencies=[Require(Perm.register_view)], response_model=list[UnmeteredRead])
 def list_unmetered(session: SessionDep, compound: CompoundDep, utility: Utility | None = None) -> object:
     return service.list_unmetered(session, compound=compound, utility=utility)
 
 
-@router.post("/unmetered", response_model=UnmeteredRead, **CREATED)
+@router.post("/unmetered", dependencies=[Require(Perm.meters_edit)], response_model=UnmeteredRead, **CREATED)
 def create_unmetered(session: SessionDep, compound: CompoundDep, data: UnmeteredCreate) -> object:
     return service.create_unmetered(session, compound=compound, data=data)
 
 
-@router.get("/unmetered/{unmetered_id}", response_model=UnmeteredRead)
+@router.get("/unmetered/{unmetered_id}", dependencies=[Require(Perm.register_view)], response_model=UnmeteredRead)
 def get_unmetered(use: UnmeteredDep) -> object:
     return use
 
 
-@router.patch("/unmetered/{unmetered_id}", response_model=UnmeteredRead)
+@router.patch("/unmetered/{unmetered_id}", dependencies=[Require(Perm.meters_edit)], response_model=UnmeteredRead)
 def update_unmetered(session: SessionDep, compound: CompoundDep, use: UnmeteredDep, data: UnmeteredUpdate) -> object:
     return service.update_unmetered(session, compound=compound, use=use, data=data)
 
 
-@router.get("/unmetered/{unmetered_id}/estimate", response_model=EstimateRead)
+@router.get(
+    "/unmetered/{unmetered_id}/estimate", dependencies=[Require(Perm.register_view)], response_model=EstimateRead
+)
 def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
     """The estimated quantity for the days in [start, end): always an estimate, never a measurement."""
     if end <= start:
@@ -195,7 +212,7 @@ def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
 # The tree
 
 
-@router.get("/tree", response_model=list[TreeNode])
+@router.get("/tree", dependencies=[Require(Perm.register_view)], response_model=list[TreeNode])
 def meter_tree(session: SessionDep, compound: CompoundDep, utility: Utility, include_removed: bool = False) -> object:
     """Utility meters → transformers → check meters → billing meters, with unmetered uses marked estimated."""
     return service.meter_tree(session, compound=compound, utility=utility, include_removed=include_removed)

@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from compound import clock
+from compound.auth.deps import Require
+from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
 from meters import readings
 from meters.deps import MeterDep
@@ -31,7 +33,11 @@ PROBLEMS = {
 
 
 @router.post(
-    "/meters/{meter_id}/readings", response_model=ReadingRead, status_code=status.HTTP_201_CREATED, responses=PROBLEMS
+    "/meters/{meter_id}/readings",
+    dependencies=[Require(Perm.readings_write)],
+    response_model=ReadingRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=PROBLEMS,
 )
 def create_reading(session: SessionDep, compound: CompoundDep, meter: MeterDep, body: ReadingCreate) -> ReadingRead:
     """Enter a reading. It is checked for plausibility; a spike is saved only once confirmed."""
@@ -51,7 +57,7 @@ def create_reading(session: SessionDep, compound: CompoundDep, meter: MeterDep, 
     return ReadingRead.of(reading, readings.compound_tz(compound))
 
 
-@router.get("/meters/{meter_id}/readings", response_model=ReadingPage)
+@router.get("/meters/{meter_id}/readings", dependencies=[Require(Perm.register_view)], response_model=ReadingPage)
 def list_readings(
     session: SessionDep,
     compound: CompoundDep,
@@ -69,6 +75,7 @@ def list_readings(
 
 @router.post(
     "/meters/{meter_id}/estimate",
+    dependencies=[Require(Perm.readings_write)],
     response_model=ReadingRead,
     status_code=status.HTTP_201_CREATED,
     responses={422: PROBLEMS[422]},
@@ -85,7 +92,7 @@ def create_estimate(
     return ReadingRead.of(reading, readings.compound_tz(compound))
 
 
-@router.get("/missed-readings", response_model=MissedReadings)
+@router.get("/missed-readings", dependencies=[Require(Perm.register_view)], response_model=MissedReadings)
 def missed_readings(
     session: SessionDep,
     compound: CompoundDep,

@@ -76,6 +76,7 @@ def app(session: Session):
     application = create_app()
 
     def _session() -> Iterator[Session]:
+        _grant_every_compound(session)
         # What the test set up before the request counts as committed, as it would be in real life:
         # a request that fails rolls back only its own work.
         session.commit()
@@ -90,7 +91,45 @@ def app(session: Session):
     return application
 
 
+def _grant_every_compound(session: Session) -> None:
+    """Test personas made with sees_all=True may see every compound the test has made so far."""
+    for user_id in session.info.get("sees_all", ()):
+        session.execute(sa.text(
+            "INSERT INTO user_compound (user_id, compound_id) SELECT :uid, c.id FROM compound c "
+            "WHERE NOT EXISTS (SELECT 1 FROM user_compound uc WHERE uc.user_id = :uid AND uc.compound_id = c.id)"
+        ), {"uid": user_id})
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def anon(app) -> Iterator[TestClient]:
+    """A client that has not logged in."""
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def client_as(app, session: Session):
+    """client_as(role[, compound, ...]): a client using an API token of a new user with that role, who sees
+    the compounds given (default: every compound the test makes)."""
+    from tests.personas import bearer, make_user
+
+    opened = []
+
+    def make(role, *compounds) -> TestClient:
+        user = make_user(session, role=role, compounds=compounds)
+        if not compounds:
+            session.info.setdefault("sees_all", set()).add(user.id)
+        c = TestClient(app, raise_server_exceptions=False, headers=bearer(session, user))
+        opened.append(c.__enter__())
+        return c
+
+    yield make
+    for c in opened:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(request, client_as) -> TestClient:
+    """A client of the role the test is marked with (@pytest.mark.role("admin")); maintenance by default."""
+    marker = request.node.get_closest_marker("role")
+    return client_as(marker.args[0] if marker else "maintenance")

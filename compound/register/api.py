@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
+from compound.auth.deps import PrincipalDep, Require
+from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
 from compound.register import service
 from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
@@ -56,17 +58,17 @@ AccountDep = Annotated[Account, Depends(get_account_or_404)]
 # Compounds
 
 
-@router.get("/compounds", response_model=list[CompoundRead])
-def list_compounds(session: SessionDep) -> object:
-    return service.list_compounds(session)
+@router.get("/compounds", dependencies=[Require(Perm.register_view)], response_model=list[CompoundRead])
+def list_compounds(session: SessionDep, principal: PrincipalDep) -> object:
+    return service.list_compounds(session, ids=principal.compound_ids)
 
 
-@router.post("/compounds", response_model=CompoundRead, **CREATED)
-def create_compound(session: SessionDep, data: CompoundCreate) -> object:
-    return service.create_compound(session, data=data)
+@router.post("/compounds", dependencies=[Require(Perm.register_edit)], response_model=CompoundRead, **CREATED)
+def create_compound(session: SessionDep, principal: PrincipalDep, data: CompoundCreate) -> object:
+    return service.create_compound(session, data=data, grant_to=principal.user.id)
 
 
-@router.get("/compounds/{compound_id}", response_model=CompoundRead)
+@router.get("/compounds/{compound_id}", dependencies=[Require(Perm.register_view)], response_model=CompoundRead)
 def get_compound(compound: CompoundDep) -> object:
     return compound
 
@@ -74,22 +76,28 @@ def get_compound(compound: CompoundDep) -> object:
 # Zones
 
 
-@router.get("/compounds/{compound_id}/zones", response_model=list[ZoneRead])
+@router.get("/compounds/{compound_id}/zones", dependencies=[Require(Perm.register_view)], response_model=list[ZoneRead])
 def list_zones(session: SessionDep, compound: CompoundDep, kind: ZoneKind | None = None) -> object:
     return service.list_zones(session, compound=compound, kind=kind)
 
 
-@router.post("/compounds/{compound_id}/zones", response_model=ZoneRead, **CREATED)
+@router.post(
+    "/compounds/{compound_id}/zones", dependencies=[Require(Perm.register_edit)], response_model=ZoneRead, **CREATED
+)
 def create_zone(session: SessionDep, compound: CompoundDep, data: ZoneCreate) -> object:
     return service.create_zone(session, compound=compound, data=data)
 
 
-@router.get("/compounds/{compound_id}/zones/{zone_id}", response_model=ZoneRead)
+@router.get(
+    "/compounds/{compound_id}/zones/{zone_id}", dependencies=[Require(Perm.register_view)], response_model=ZoneRead
+)
 def get_zone(zone: ZoneDep) -> object:
     return zone
 
 
-@router.patch("/compounds/{compound_id}/zones/{zone_id}", response_model=ZoneRead)
+@router.patch(
+    "/compounds/{compound_id}/zones/{zone_id}", dependencies=[Require(Perm.register_edit)], response_model=ZoneRead
+)
 def update_zone(session: SessionDep, compound: CompoundDep, zone: ZoneDep, data: ZoneUpdate) -> object:
     return service.update_zone(session, compound=compound, zone=zone, data=data)
 
@@ -97,22 +105,37 @@ def update_zone(session: SessionDep, compound: CompoundDep, zone: ZoneDep, data:
 # Buildings
 
 
-@router.get("/compounds/{compound_id}/buildings", response_model=list[BuildingRead])
+@router.get(
+    "/compounds/{compound_id}/buildings", dependencies=[Require(Perm.register_view)], response_model=list[BuildingRead]
+)
 def list_buildings(session: SessionDep, compound: CompoundDep, zone_id: RefId = None) -> object:
     return service.list_buildings(session, compound=compound, zone_id=zone_id)
 
 
-@router.post("/compounds/{compound_id}/buildings", response_model=BuildingRead, **CREATED)
+@router.post(
+    "/compounds/{compound_id}/buildings",
+    dependencies=[Require(Perm.register_edit)],
+    response_model=BuildingRead,
+    **CREATED,
+)
 def create_building(session: SessionDep, compound: CompoundDep, data: BuildingCreate) -> object:
     return service.create_building(session, compound=compound, data=data)
 
 
-@router.get("/compounds/{compound_id}/buildings/{building_id}", response_model=BuildingRead)
+@router.get(
+    "/compounds/{compound_id}/buildings/{building_id}",
+    dependencies=[Require(Perm.register_view)],
+    response_model=BuildingRead,
+)
 def get_building(building: BuildingDep) -> object:
     return building
 
 
-@router.patch("/compounds/{compound_id}/buildings/{building_id}", response_model=BuildingRead)
+@router.patch(
+    "/compounds/{compound_id}/buildings/{building_id}",
+    dependencies=[Require(Perm.register_edit)],
+    response_model=BuildingRead,
+)
 def update_building(session: SessionDep, compound: CompoundDep, building: BuildingDep, data: BuildingUpdate) -> object:
     return service.update_building(session, compound=compound, building=building, data=data)
 
@@ -120,7 +143,9 @@ def update_building(session: SessionDep, compound: CompoundDep, building: Buildi
 # Accounts
 
 
-@router.get("/compounds/{compound_id}/accounts", response_model=list[AccountRead])
+@router.get(
+    "/compounds/{compound_id}/accounts", dependencies=[Require(Perm.register_view)], response_model=list[AccountRead]
+)
 def list_accounts(
     session: SessionDep,
     compound: CompoundDep,
@@ -143,16 +168,29 @@ def list_accounts(
     )
 
 
-@router.post("/compounds/{compound_id}/accounts", response_model=AccountRead, **CREATED)
+@router.post(
+    "/compounds/{compound_id}/accounts",
+    dependencies=[Require(Perm.register_edit)],
+    response_model=AccountRead,
+    **CREATED,
+)
 def create_account(session: SessionDep, compound: CompoundDep, data: AccountCreate) -> object:
     return service.create_account(session, compound=compound, data=data)
 
 
-@router.get("/compounds/{compound_id}/accounts/{account_id}", response_model=AccountRead)
+@router.get(
+    "/compounds/{compound_id}/accounts/{account_id}",
+    dependencies=[Require(Perm.register_view)],
+    response_model=AccountRead,
+)
 def get_account(account: AccountDep) -> object:
     return account
 
 
-@router.patch("/compounds/{compound_id}/accounts/{account_id}", response_model=AccountRead)
+@router.patch(
+    "/compounds/{compound_id}/accounts/{account_id}",
+    dependencies=[Require(Perm.register_edit)],
+    response_model=AccountRead,
+)
 def update_account(session: SessionDep, compound: CompoundDep, account: AccountDep, data: AccountUpdate) -> object:
     return service.update_account(session, compound=compound, account=account, data=data)

@@ -1,6 +1,6 @@
 """The register's rules: compounds, zones, buildings and accounts. Services flush, never commit."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from compound.auth.models import UserCompound
 from compound.errors import Conflict, InvalidInput, NotFound
 from compound.i18n import gettext as _
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone
@@ -87,18 +88,22 @@ def _exists(
 # Compounds
 
 
-def create_compound(session: Session, *, data: CompoundCreate) -> Compound:
-    """A new compound; its code is unique across the installation."""
+def create_compound(session: Session, *, data: CompoundCreate, grant_to: int | None = None) -> Compound:
+    """A new compound; its code is unique across the installation. grant_to: the user who may see it."""
     if session.exec(select(Compound.id).where(Compound.code == data.code)).first() is not None:
         raise Conflict(_("A compound with code %(code)s already exists.", code=data.code), field="code")
     compound = Compound(**data.model_dump())
     with unique_fallback(session, {"code": _("A compound with code %(code)s already exists.", code=data.code)}):
         session.add(compound)
+    if grant_to is not None:
+        session.add(UserCompound(user_id=grant_to, compound_id=compound.id))
+        session.flush()
     return compound
 
 
-def list_compounds(session: Session) -> list[Compound]:
-    return list(session.exec(select(Compound).order_by(Compound.code)))
+def list_compounds(session: Session, *, ids: Iterable[int]) -> list[Compound]:
+    """The compounds among `ids` (those a user may see)."""
+    return list(session.exec(select(Compound).where(Compound.id.in_(list(ids))).order_by(Compound.code)))
 
 
 def get_compound(session: Session, *, compound_id: int) -> Compound:

@@ -48,21 +48,21 @@ def test_audit_entries_cannot_be_changed_or_deleted(session, statement):
         session.execute(sa.text(statement))
 
 
-def test_trail_is_filtered_scoped_and_exported(client, session):
+def test_trail_is_filtered_scoped_and_exported(anon, session):
     mine, other = make_compound(session), make_compound(session)
     manager = make_user(session, role=Role.manager, compounds=[mine])
     make_zone(session, compound=mine, name="生活区")
     make_zone(session, compound=other, name="别人的区")
     headers = bearer(session, manager)
-    rows = client.get("/api/audit", params={"object_type": "zone"}, headers=headers).json()
+    rows = anon.get("/api/audit", params={"object_type": "zone"}, headers=headers).json()
     assert [json.loads(json.dumps(r["after"]))["name"] for r in rows] == ["生活区"]
-    assert client.get("/api/audit", params={"compound_id": other.id}, headers=headers).json() == []
-    exported = client.get("/audit.csv", params={"object_type": "zone"}, headers=headers)
+    assert anon.get("/api/audit", params={"compound_id": other.id}, headers=headers).json() == []
+    exported = anon.get("/audit.csv", params={"object_type": "zone"}, headers=headers)
     assert exported.status_code == 200
     table = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert [r["object_type"] for r in table] == ["zone"] and "生活区" in table[0]["after"]
 
 
-def test_maintenance_cannot_read_the_trail(client, session):
+def test_maintenance_cannot_read_the_trail(anon, session):
     worker = make_user(session, role=Role.maintenance)
-    assert client.get("/api/audit", headers=bearer(session, worker)).status_code == 403
+    assert anon.get("/api/audit", headers=bearer(session, worker)).status_code == 403

@@ -17,38 +17,38 @@ from tests.factories import make_compound
 from tests.personas import PASSWORD, bearer, login, make_user
 
 
-def _login_form(client):
-    page = client.get("/login")
+def _login_form(anon):
+    page = anon.get("/login")
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
-def test_login_sets_a_new_http_only_session_and_logout_ends_it(client, session):
+def test_login_sets_a_new_http_only_session_and_logout_ends_it(anon, session):
     user = make_user(session, role=Role.maintenance, username="li.ming")
-    client.cookies.set(SESSION_COOKIE, "planted-by-an-attacker", domain="testserver.local")
-    csrf = login(client, "li.ming")
-    cookie = client.cookies.get(SESSION_COOKIE)
+    anon.cookies.set(SESSION_COOKIE, "planted-by-an-attacker", domain="testserver.local")
+    csrf = login(anon, "li.ming")
+    cookie = anon.cookies.get(SESSION_COOKIE)
     assert cookie and cookie != "planted-by-an-attacker"  # a new session id at login, never the one sent
     assert session.execute(sa.select(WebSession.token_hash).where(WebSession.user_id == user.id)).scalar_one() \
         == service.token_hash(cookie)
-    r = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    r = anon.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
-    client.cookies.set(SESSION_COOKIE, cookie)  # replaying the old cookie does not work
-    assert client.get("/api/me").status_code == 401
+    anon.cookies.set(SESSION_COOKIE, cookie)  # replaying the old cookie does not work
+    assert anon.get("/api/me").status_code == 401
 
 
-def test_session_cookie_flags(client, session):
+def test_session_cookie_flags(anon, session):
     make_user(session, role=Role.finance, username="zhao")
-    token = _login_form(client)
-    r = client.post("/login", data={"username": "zhao", "password": PASSWORD, "csrf_token": token},
+    token = _login_form(anon)
+    r = anon.post("/login", data={"username": "zhao", "password": PASSWORD, "csrf_token": token},
                     follow_redirects=False)
     set_cookie = [v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE)][0]
     assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie
 
 
-def test_wrong_password_is_refused_and_logged(client, session):
+def test_wrong_password_is_refused_and_logged(anon, session):
     make_user(session, role=Role.finance, username="qian")
-    token = _login_form(client)
-    r = client.post("/login", data={"username": "qian", "password": "nope-nope-nope", "csrf_token": token})
+    token = _login_form(anon)
+    r = anon.post("/login", data={"username": "qian", "password": "nope-nope-nope", "csrf_token": token})
     assert r.status_code == 401
     assert "Wrong user name or password" in r.text or "用户名或密码" in r.text
     attempts = session.execute(sa.select(LoginAttempt.success, LoginAttempt.reason)
@@ -56,74 +56,74 @@ def test_wrong_password_is_refused_and_logged(client, session):
     assert attempts == [(False, "bad_credentials")]
 
 
-def test_logins_are_throttled_after_repeated_failures(client, session, frozen_now):
+def test_logins_are_throttled_after_repeated_failures(anon, session, frozen_now):
     make_user(session, role=Role.finance, username="sun")
-    token = _login_form(client)
+    token = _login_form(anon)
     for _ in range(service.MAX_FAILURES_PER_USER):
-        client.post("/login", data={"username": "sun", "password": "wrong-wrong-wrong", "csrf_token": token})
-    r = client.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token})
+        anon.post("/login", data={"username": "sun", "password": "wrong-wrong-wrong", "csrf_token": token})
+    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 429  # even the right password waits
     clock.set_clock(lambda: frozen_now + service.THROTTLE_WINDOW + timedelta(seconds=1))
-    r = client.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token},
+    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303
 
 
-def test_login_form_without_csrf_is_refused(client, session):
+def test_login_form_without_csrf_is_refused(anon, session):
     make_user(session, role=Role.finance, username="zhou")
-    r = client.post("/login", data={"username": "zhou", "password": PASSWORD})
+    r = anon.post("/login", data={"username": "zhou", "password": PASSWORD})
     assert r.status_code == 403
 
 
-def test_post_without_csrf_token_is_refused(client, session):
+def test_post_without_csrf_token_is_refused(anon, session):
     make_user(session, role=Role.maintenance, username="wu")
-    login(client, "wu")
-    r = client.post("/account/tokens", data={"name": "script"})
+    login(anon, "wu")
+    r = anon.post("/account/tokens", data={"name": "script"})
     assert r.status_code == 403
     assert "csrf" in r.text.lower() or "expired" in r.text.lower() or "过期" in r.text
 
 
-def test_disabled_users_session_dies_at_once(client, session):
+def test_disabled_users_session_dies_at_once(anon, session):
     c = make_compound(session)
     admin = make_user(session, role=Role.admin, compounds=[c], username="admin1")
     worker = make_user(session, role=Role.maintenance, compounds=[c], username="zheng")
-    login(client, "zheng")
-    assert client.get("/api/me").status_code == 200
+    login(anon, "zheng")
+    assert anon.get("/api/me").status_code == 200
     service.update_user(session, principal=service.Principal(user=admin, compound_ids=frozenset({c.id})),
                         user=worker, is_active=False)
-    assert client.get("/api/me").status_code == 401
+    assert anon.get("/api/me").status_code == 401
 
 
-def test_idle_and_absolute_timeouts(client, session, frozen_now):
+def test_idle_and_absolute_timeouts(anon, session, frozen_now):
     make_user(session, role=Role.maintenance, username="wang")
-    login(client, "wang")
+    login(anon, "wang")
     clock.set_clock(lambda: frozen_now + service.IDLE_TIMEOUT - timedelta(minutes=1))
-    assert client.get("/api/me").status_code == 200  # touched: idle time starts again
+    assert anon.get("/api/me").status_code == 200  # touched: idle time starts again
     clock.set_clock(lambda: frozen_now + 2 * service.IDLE_TIMEOUT)
-    assert client.get("/api/me").status_code == 401
+    assert anon.get("/api/me").status_code == 401
 
 
-def test_pages_redirect_to_login_when_not_logged_in(client):
-    r = client.get("/account", follow_redirects=False)
+def test_pages_redirect_to_login_when_not_logged_in(anon):
+    r = anon.get("/account", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
-def test_api_token_works_until_revoked(client, session):
+def test_api_token_works_until_revoked(anon, session):
     user = make_user(session, role=Role.manager, username="feng")
     headers = bearer(session, user)
-    assert client.get("/api/me", headers=headers).json()["username"] == "feng"
-    token_id = client.get("/api/tokens", headers=headers).json()[0]["id"]
-    assert client.post(f"/api/tokens/{token_id}/revoke", headers=headers).status_code == 200
-    assert client.get("/api/me", headers=headers).status_code == 401
+    assert anon.get("/api/me", headers=headers).json()["username"] == "feng"
+    token_id = anon.get("/api/tokens", headers=headers).json()[0]["id"]
+    assert anon.post(f"/api/tokens/{token_id}/revoke", headers=headers).status_code == 200
+    assert anon.get("/api/me", headers=headers).status_code == 401
 
 
-def test_token_is_shown_once_and_stored_hashed(client, session):
+def test_token_is_shown_once_and_stored_hashed(anon, session):
     user = make_user(session, role=Role.finance, username="chen")
     headers = bearer(session, user)
-    created = client.post("/api/tokens", headers=headers, json={"name": "nightly export"})
+    created = anon.post("/api/tokens", headers=headers, json={"name": "nightly export"})
     assert created.status_code == 201
     plain = created.json()["token"]
-    listed = client.get("/api/tokens", headers=headers).json()
+    listed = anon.get("/api/tokens", headers=headers).json()
     assert all("token" not in t for t in listed)
     assert plain not in str(session.execute(sa.text("SELECT token_hash, prefix FROM api_token")).all())
 
@@ -144,18 +144,18 @@ def test_passwords_are_argon2_hashed(session):
     assert passwords.verify(user.password_hash, "brass-lantern-river-42")
 
 
-def test_changing_password_ends_other_sessions(client, session, app):
+def test_changing_password_ends_other_sessions(anon, session, app):
     from fastapi.testclient import TestClient
 
     make_user(session, role=Role.finance, username="lu")
     other = TestClient(app)
     login(other, "lu")
-    csrf = login(client, "lu")
-    r = client.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
+    csrf = login(anon, "lu")
+    r = anon.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
                                                "new_password": "copper-kettle-morning-7",
                                                "repeat_password": "copper-kettle-morning-7"}, follow_redirects=False)
     assert r.status_code == 303
-    assert client.get("/api/me").status_code == 200
+    assert anon.get("/api/me").status_code == 200
     assert other.get("/api/me").status_code == 401
 
 
@@ -166,7 +166,7 @@ def test_production_refuses_the_default_secret():
     check_settings(Settings(environment="development"))
 
 
-def test_security_headers_are_sent(client):
-    r = client.get("/login")
+def test_security_headers_are_sent(anon):
+    r = anon.get("/login")
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"

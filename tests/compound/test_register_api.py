@@ -9,6 +9,7 @@ from compound.register.models import Zone, ZoneKind
 from compound.register.service import unique_fallback
 from tests.factories import make_building, make_compound, make_zone
 
+pytestmark = pytest.mark.role("admin")  # the register is the administrators'
 
 def _code() -> str:
     return f"C{uuid4().hex[:10]}"
