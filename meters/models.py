@@ -164,6 +164,7 @@ class Reading(SQLModel, table=True):
     __table_args__ = scoped(
         same_compound_fk("meter_id", "meter"),
         same_compound_fk("superseded_by_id", "reading"),
+        same_compound_fk("corrects_id", "reading"),
         sa.Index("ix_reading_meter_read_at", "meter_id", "read_at"),
     )
     id: int | None = id_field()
@@ -182,6 +183,9 @@ class Reading(SQLModel, table=True):
     note: str = Field(default="", sa_column=sa.Column(sa.String(500), nullable=False))
     # Warnings the reader confirmed when saving it (e.g. "spike"), comma-separated codes.
     confirmed: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
-    # An estimated reading is superseded by the real reading that came after it; it then counts for nothing.
+    # An estimated reading is superseded by the real reading that came after it, and a wrong reading by its
+    # correction; either then counts for nothing but stays, so history is never rewritten.
     superseded_by_id: int | None = _fk_id()
+    # The wrong reading this one corrects.
+    corrects_id: int | None = _fk_id()
     created_at: datetime | None = created_at_field()

@@ -72,6 +72,15 @@ class ReadingCreate(Input):
     )
 
 
+class CorrectionCreate(Input):
+    value: DialValue = Field(default=None, description="The right dial value")
+    read_at: At = Field(default=None, description="The right reading time; omitted, that of the wrong reading")
+    note: Note = Field(default="", description="Why it is corrected")
+    read_by: Who = ""
+    rollover: bool = False
+    confirm: Annotated[list[str], AfterValidator(_confirmable)] = Field(default_factory=list)
+
+
 class EstimateCreate(Input):
     at: At = Field(default=None, description="When the missed reading should have been taken; omitted, now")
     read_by: Who = ""
@@ -106,6 +115,7 @@ class ReadingRead(BaseModel):
     estimated: bool
     superseded: bool
     superseded_by_id: int | None
+    corrects_id: int | None = None
     read_by: str
     note: str
     confirmed: list[str]
@@ -126,6 +136,7 @@ class ReadingRead(BaseModel):
             estimated=r.source == ReadingSource.estimated,
             superseded=r.superseded_by_id is not None,
             superseded_by_id=r.superseded_by_id,
+            corrects_id=r.corrects_id,
             read_by=r.read_by,
             note=r.note,
             confirmed=[c for c in r.confirmed.split(",") if c],

@@ -47,7 +47,8 @@ def _last_readings(compound_id: int, meter_ids: list[int] | None, *, real_only: 
     A meter never has two counted readings at one time (the duplicate rule), so "newest" is unambiguous;
     each database gets the form it runs fastest (an import asks this for 100,000 meters at once).
     """
-    keep = R.source != ReadingSource.estimated.value if real_only else R.superseded_by_id.is_(None)
+    counted = R.superseded_by_id.is_(None)
+    keep = sa.and_(R.source != ReadingSource.estimated.value, counted) if real_only else counted
     scope = [R.compound_id == compound_id, keep]
     if meter_ids is not None:
         scope.append(R.meter_id.in_(meter_ids))
@@ -87,6 +88,7 @@ def _averages(compound_id: int, meter_ids: list[int] | None, since: datetime) ->
         .where(
             R.compound_id == compound_id,
             R.source != ReadingSource.estimated.value,
+            R.superseded_by_id.is_(None),
             R.consumption_milli.is_not(None),
             R.period_seconds.is_not(None),
             R.read_at >= since,
@@ -168,6 +170,7 @@ def record_reading(
     source: ReadingSource = ReadingSource.manual,
     kind: ReadingKind = ReadingKind.regular,
     now: datetime | None = None,
+    corrects: Reading | None = None,
 ) -> Reading:
     """Check and save one real reading; supersede the estimates it replaces. Raises with every problem.
 
@@ -198,6 +201,7 @@ def record_reading(
         read_by=read_by,
         note=note,
         confirmed=",".join(sorted(p.code.value for p in verdict.problems if p.code in confirmed)),
+        corrects_id=corrects.id if corrects else None,
     )
     session.add(reading)
     session.flush()

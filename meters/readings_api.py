@@ -3,17 +3,18 @@
 from datetime import date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
-from meters import readings
+from meters import corrections, readings
 from meters.deps import MeterDep
 from meters.models import Utility
 from meters.reading_schemas import (
     YEARS,
+    CorrectionCreate,
     EstimateCreate,
     MissedMeterRead,
     MissedReadings,
@@ -55,6 +56,37 @@ def create_reading(session: SessionDep, compound: CompoundDep, meter: MeterDep, 
         now=now,
     )
     return ReadingRead.of(reading, readings.compound_tz(compound))
+
+
+@router.post(
+    "/meters/{meter_id}/readings/{reading_id}/correction",
+    dependencies=[Require(Perm.readings_write)],
+    response_model=ReadingRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=PROBLEMS,
+)
+def correct_reading(
+    session: SessionDep,
+    compound: CompoundDep,
+    meter: MeterDep,
+    reading_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: CorrectionCreate,
+) -> ReadingRead:
+    """Correct the meter's latest reading: a new reading replaces it and points at it; the wrong one is kept."""
+    fixed = corrections.correct_reading(
+        session,
+        compound=compound,
+        meter=meter,
+        reading_id=reading_id,
+        value=body.value,
+        read_at=body.read_at,
+        note=body.note,
+        read_by=body.read_by,
+        rollover=body.rollover,
+        confirm=body.confirm,
+        now=clock.now(),
+    )
+    return ReadingRead.of(fixed, readings.compound_tz(compound))
 
 
 @router.get("/meters/{meter_id}/readings", dependencies=[Require(Perm.register_view)], response_model=ReadingPage)

@@ -66,3 +66,31 @@ def test_trail_is_filtered_scoped_and_exported(anon, session):
 def test_maintenance_cannot_read_the_trail(anon, session):
     worker = make_user(session, role=Role.maintenance)
     assert anon.get("/api/audit", headers=bearer(session, worker)).status_code == 403
+
+
+def test_each_kind_of_change_through_the_api_is_audited_with_who(client_as, session, frozen_now):
+    c = make_compound(session)
+    admin, worker = client_as("admin"), client_as("maintenance")
+    base = f"/api/compounds/{c.id}"
+    zone = admin.post(f"{base}/zones", json={"name": "生活区", "kind": "living"}).json()
+    building = admin.post(f"{base}/buildings", json={"name": "1号楼", "zone_id": zone["id"]}).json()
+    account = admin.post(f"{base}/accounts", json={"code": "H1", "kind": "household", "name": "王芳",
+                                                   "building_id": building["id"]}).json()
+    assert admin.patch(f"{base}/accounts/{account['id']}", json={"phone": "139-0000-0000"}).status_code == 200
+    meter = worker.post(f"{base}/meters", json={"utility": "water", "serial": "W-1", "role": "billing",
+                                                "account_id": account["id"], "dials": 5}).json()
+    assert worker.post(f"{base}/meters/{meter['id']}/readings",
+                       json={"value": "10", "read_at": "2026-10-01T09:00:00"}).status_code == 201
+    seal = worker.post(f"{base}/meters/{meter['id']}/seals",
+                       json={"number": "S-1", "sealed_date": "2026-10-01", "sealed_by": "李师傅"}).json()
+    assert worker.post(f"{base}/meters/{meter['id']}/seals/{seal['id']}/break",
+                       json={"broken_date": "2026-10-20", "broken_by": "李师傅"}).status_code == 200
+    entries = session.execute(sa.select(AuditEntry).where(AuditEntry.compound_id == c.id)).scalars().all()
+    seen = {(e.object_type, e.action) for e in entries}
+    for kind in ("zone", "building", "account", "meter", "reading", "seal"):
+        assert (kind, "create") in seen, kind
+    assert ("account", "update") in seen and ("seal", "update") in seen
+    phone = next(e for e in entries if e.object_type == "account" and e.action == "update")
+    assert json.loads(phone.before) == {"phone": None} and json.loads(phone.after) == {"phone": "139-0000-0000"}
+    readers = {e.username for e in entries if e.object_type in ("reading", "seal")}
+    assert len(readers) == 1 and readers.pop().startswith("maintenance")
