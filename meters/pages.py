@@ -1,5 +1,457 @@
-"""Routes (being written)."""
+"""Pages for maintenance staff: the round sheet, a meter's page with its chart, replacements and seals.
 
-from fastapi import APIRouter
+Server-rendered, no JavaScript needed. Form posts end in a 303 and a flash message (Post/Redirect/Get);
+when something could not be saved the page is shown again with the reason beside the field.
+"""
 
-router = APIRouter()
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+from starlette.datastructures import FormData
+
+from compound import clock
+from compound.auth.deps import Require
+from compound.auth.permissions import Perm
+from compound.deps import CompoundDep, SessionDep
+from compound.errors import AppError, InvalidInput
+from compound.i18n import N_, ngettext
+from compound.i18n import gettext as _
+from compound.register.models import Compound
+from compound.web import flash, render
+from meters.deps import MeterDep, SealDep
+from meters.errors import NeedsConfirmation, ReadingProblems
+from meters.history import meter_facts, meter_history, monthly_use, replacement_chain
+from meters.models import Meter
+from meters.quantity import fmt
+from meters.readings import aware, record_reading
+from meters.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
+from meters.validation import CONFIRMABLE, Code
+
+router = APIRouter(include_in_schema=False)
+VIEW = [Require(Perm.register_view)]
+READ = [Require(Perm.readings_write)]
+SERVICE = [Require(Perm.meters_service)]
+
+IdPath = Annotated[int, Path(ge=1, le=2**62)]
+# A zone sheet of a large living area posts three fields per meter.
+MAX_FORM_FIELDS = 10_000
+
+LABELS: dict[str, str] = {
+    "water": N_("water"),
+    "electricity": N_("electricity"),
+    "utility": N_("utility meter"),
+    "check": N_("check meter"),
+    "billing": N_("billing meter"),
+    "active": N_("active"),
+    "removed": N_("removed"),
+    "manual": N_("manual"),
+    "import": N_("import"),
+    "estimated": N_("estimated"),
+    "regular": N_("regular"),
+    "initial": N_("first reading"),
+    "final": N_("final reading"),
+}
+UNITS = {"water": N_("m³"), "electricity": N_("kWh")}
+FIELD_LABELS: dict[str, str] = {
+    "read_at": N_("Reading time"),
+    "value": N_("Reading"),
+    "final_value": N_("Final reading of the old meter"),
+    "new_serial": N_("New meter's serial"),
+    "new_value": N_("First reading of the new meter"),
+    "at": N_("Date and time of the change"),
+    "new_multiplier": N_("Multiplier"),
+    "new_dials": N_("Dials"),
+    "number": N_("Seal number"),
+    "sealed_date": N_("Date sealed"),
+    "sealed_by": N_("Sealed by"),
+    "broken_date": N_("Date broken"),
+    "broken_by": N_("Found broken by"),
+    "note": N_("Note"),
+    "serial": N_("Serial"),
+    "meter_id": N_("Meter"),
+    "seal_id": N_("Seal"),
+}
+
+
+class FormProblem(InvalidInput):
+    """A form field that cannot be read as what it should be."""
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form(max_fields=MAX_FORM_FIELDS)
+
+
+FormDep = Annotated[FormData, Depends(_form)]
+
+
+def _common(request: Request, compound: Compound) -> dict[str, Any]:
+    # compound.web.render adds the CSRF token every form carries.
+    return {"compound": compound, "labels": LABELS, "units": UNITS, "field_labels": FIELD_LABELS, "fmt": fmt}
+
+
+def _css_text(text: str) -> str:
+    """A translated label safe inside a CSS string in a <style> element (where HTML escapes mean nothing)."""
+    return "".join(ch for ch in text if ch not in "\\\"'<>&")
+
+
+def _sheet_labels() -> dict[str, str]:
+    return {
+        "unread": _css_text(_("not read yet")),
+        "last": _css_text(_("Last reading")),
+        "range": _css_text(_("Expected now")),
+        "new": _css_text(_("New reading")),
+    }
+
+
+def _local_input(at: datetime, tz: ZoneInfo) -> str:
+    """The value of a datetime-local input."""
+    return at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_datetime(text: str, *, tz: ZoneInfo, name: str) -> datetime:
+    try:
+        return aware(datetime.fromisoformat(text.strip()), tz)
+    except ValueError:
+        raise FormProblem(_("“%(text)s” is not a date and time (YYYY-MM-DD HH:MM).", text=text), field=name) from None
+
+
+def _parse_date(text: str, *, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise FormProblem(_("“%(text)s” is not a date (YYYY-MM-DD).", text=text), field=name) from None
+
+
+def _parse_int(text: str, *, name: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise FormProblem(_("“%(text)s” is not a whole number.", text=text), field=name) from None
+
+
+def _required(text: str, *, name: str) -> str:
+    if not text.strip():
+        raise FormProblem(_("This field is required."), field=name)
+    return text.strip()
+
+
+# The round sheet
+
+
+@dataclass
+class RowResult:
+    """What became of one meter's typed value."""
+
+    status: str  # saved | refused | confirm
+    value: str = ""
+    messages: list[str] = field(default_factory=list)
+    offer_rollover: bool = False
+    rollover: bool = False
+
+
+def _sheet_page(
+    request: Request,
+    session: Session,
+    compound: Compound,
+    place: Place,
+    *,
+    read_at: str = "",
+    read_by: str = "",
+    results: dict[int, RowResult] | None = None,
+    error: AppError | None = None,
+    status_code: int = 200,
+) -> Response:
+    now = clock.now()
+    rows = round_sheet(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=now)
+    results = results or {}
+    unread = sum(1 for r in rows if not r.read_this_month)
+    return render(
+        request,
+        "meters/round_sheet.html",
+        {
+            **_common(request, compound),
+            "place": place,
+            "rows": rows,
+            "results": results,
+            "read_at": read_at or now.isoformat(timespec="seconds"),
+            "read_by": read_by,
+            "error": error,
+            "unread": unread,
+            "css_labels": _sheet_labels(),
+        },
+        status_code=status_code,
+    )
+
+
+def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
+    read_by = str(form.get("read_by") or "").strip()[:100]
+    raw_at = str(form.get("read_at") or "")
+    try:
+        read_at = _parse_datetime(raw_at, tz=ZoneInfo(compound.timezone), name="read_at") if raw_at else clock.now()
+    except FormProblem as exc:
+        return _sheet_page(request, session, compound, place, read_by=read_by, error=exc, status_code=422)
+    ids = sheet_meter_ids(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id)
+    typed = {mid: str(form.get(f"value_{mid}") or "").strip() for mid in ids}
+    typed = {mid: v for mid, v in typed.items() if v}
+    if not typed:
+        flash(request, _("Nothing was saved: no reading was typed."), "error")
+        return RedirectResponse(place.path, status_code=303)
+    meters = session.exec(select(Meter).where(Meter.compound_id == compound.id, Meter.id.in_(list(typed))))
+    results = {}
+    for meter in meters:
+        results[meter.id] = _save_one(session, compound, meter, typed[meter.id], read_at, read_by, form)
+    saved = sum(1 for r in results.values() if r.status == "saved")
+    if saved == len(results):
+        flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
+        return RedirectResponse(place.path, status_code=303)
+    return _sheet_page(
+        request, session, compound, place, read_at=raw_at, read_by=read_by, results=results, status_code=422
+    )
+
+
+def _save_one(
+    session: Session, compound: Compound, meter: Meter, value: str, read_at: datetime, read_by: str, form: FormData
+) -> RowResult:
+    rollover = form.get(f"rollover_{meter.id}") is not None
+    confirm = CONFIRMABLE if form.get(f"confirm_{meter.id}") is not None else frozenset()
+    try:
+        record_reading(
+            session,
+            compound=compound,
+            meter=meter,
+            value=value,
+            read_at=read_at,
+            read_by=read_by,
+            rollover=rollover,
+            confirm=confirm,
+        )
+    except ReadingProblems as exc:
+        codes = {p.code for p in exc.problems}
+        return RowResult(
+            status="confirm" if isinstance(exc, NeedsConfirmation) else "refused",
+            value=value,
+            messages=[p.message for p in exc.problems] or [exc.message],
+            offer_rollover=rollover or bool(codes & {Code.lower_than_previous, Code.rollover_not_lower}),
+            rollover=rollover,
+        )
+    except AppError as exc:
+        return RowResult(status="refused", value=value, messages=[exc.message])
+    return RowResult(status="saved")
+
+
+@router.get("/c/{compound_id}/rounds/building/{building_id}", name="round_sheet_building", dependencies=VIEW)
+def building_sheet(request: Request, session: SessionDep, compound: CompoundDep, building_id: IdPath) -> Response:
+    return _sheet_page(request, session, compound, sheet_place(session, compound=compound, building_id=building_id))
+
+
+@router.post("/c/{compound_id}/rounds/building/{building_id}", dependencies=READ)
+def save_building_sheet(
+    request: Request, session: SessionDep, compound: CompoundDep, building_id: IdPath, form: FormDep
+) -> Response:
+    place = sheet_place(session, compound=compound, building_id=building_id)
+    return _save_sheet(request, session, compound, place, form)
+
+
+@router.get("/c/{compound_id}/rounds/zone/{zone_id}", name="round_sheet_zone", dependencies=VIEW)
+def zone_sheet(request: Request, session: SessionDep, compound: CompoundDep, zone_id: IdPath) -> Response:
+    return _sheet_page(request, session, compound, sheet_place(session, compound=compound, zone_id=zone_id))
+
+
+@router.post("/c/{compound_id}/rounds/zone/{zone_id}", dependencies=READ)
+def save_zone_sheet(
+    request: Request, session: SessionDep, compound: CompoundDep, zone_id: IdPath, form: FormDep
+) -> Response:
+    return _save_sheet(request, session, compound, sheet_place(session, compound=compound, zone_id=zone_id), form)
+
+
+@router.get("/c/{compound_id}/buildings/{building_id}/meters", name="building_meters", dependencies=VIEW)
+def building_meter_list(request: Request, session: SessionDep, compound: CompoundDep, building_id: IdPath) -> Response:
+    place = sheet_place(session, compound=compound, building_id=building_id)
+    rows = building_meters(session, compound_id=compound.id, building_id=building_id)
+    return render(request, "meters/building_meters.html", {**_common(request, compound), "place": place, "rows": rows})
+
+
+# A meter's page
+
+
+def _meter_path(compound: Compound, meter_id: int) -> str:
+    return f"/c/{compound.id}/meters/{meter_id}"
+
+
+def _meter_page(
+    request: Request,
+    session: Session,
+    compound: Compound,
+    meter: Meter,
+    *,
+    error: AppError | None = None,
+    form_name: str = "",
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    tz = ZoneInfo(compound.timezone)
+    now = clock.now()
+    chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
+    history = meter_history(session, compound_id=compound.id, meter_ids=chain)
+    return render(
+        request,
+        "meters/meter.html",
+        {
+            **_common(request, compound),
+            "facts": meter_facts(session, meter=meter),
+            "meter": meter,
+            "history": history,
+            "chained": len(chain) > 1,
+            "tz": tz,
+            "now_local": _local_input(now, tz),
+            "today": now.astimezone(tz).date().isoformat(),
+            "error": error,
+            "form_name": form_name,
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
+
+
+def _form_failed(
+    request: Request,
+    session: Session,
+    compound: Compound,
+    meter: Meter,
+    exc: AppError,
+    form_name: str,
+    values: dict[str, str],
+) -> Response:
+    if not isinstance(exc, FormProblem):
+        # Whatever the service wrote before it gave up must not be committed with the error page.
+        session.rollback()
+    return _meter_page(
+        request, session, compound, meter, error=exc, form_name=form_name, values=values, status_code=exc.status_code
+    )
+
+
+@router.get("/c/{compound_id}/meters/{meter_id}", name="meter_page", dependencies=VIEW)
+def meter_page(request: Request, session: SessionDep, compound: CompoundDep, meter: MeterDep) -> Response:
+    return _meter_page(request, session, compound, meter)
+
+
+@router.get("/c/{compound_id}/meters/{meter_id}/chart.png", name="meter_chart", dependencies=VIEW)
+def meter_chart(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> Response:
+    from meters.charts import consumption_chart  # matplotlib loads on the first chart, not at start-up
+
+    chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
+    history = meter_history(session, compound_id=compound.id, meter_ids=chain)
+    months = monthly_use(history, tz=ZoneInfo(compound.timezone), now=clock.now())
+    png = consumption_chart(months, utility=meter.utility, title=_("Meter %(serial)s", serial=meter.serial))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.post("/c/{compound_id}/meters/{meter_id}/replace", name="meter_replace", dependencies=SERVICE)
+def replace(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    meter: MeterDep,
+    final_value: Annotated[str, Form()] = "",
+    new_serial: Annotated[str, Form()] = "",
+    new_value: Annotated[str, Form()] = "",
+    at: Annotated[str, Form()] = "",
+    read_by: Annotated[str, Form()] = "",
+    new_multiplier: Annotated[str, Form()] = "",
+    new_dials: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    from meters.service import replace_meter
+
+    values = {
+        "final_value": final_value,
+        "new_serial": new_serial,
+        "new_value": new_value,
+        "at": at,
+        "read_by": read_by,
+        "new_multiplier": new_multiplier,
+        "new_dials": new_dials,
+        "note": note,
+    }
+    try:
+        new = replace_meter(
+            session,
+            compound=compound,
+            meter=meter,
+            final_value=_required(final_value, name="final_value"),
+            new_serial=_required(new_serial, name="new_serial"),
+            new_value=_required(new_value, name="new_value"),
+            at=_parse_datetime(_required(at, name="at"), tz=ZoneInfo(compound.timezone), name="at"),
+            read_by=read_by.strip(),
+            new_multiplier=_parse_int(new_multiplier, name="new_multiplier"),
+            new_dials=_parse_int(new_dials, name="new_dials"),
+            note=note.strip(),
+        )
+    except AppError as exc:
+        return _form_failed(request, session, compound, meter, exc, "replace", values)
+    flash(request, _("Meter %(old)s replaced by %(new)s.", old=meter.serial, new=new.serial))
+    return RedirectResponse(_meter_path(compound, new.id), status_code=303)
+
+
+@router.post("/c/{compound_id}/meters/{meter_id}/seals", name="meter_add_seal", dependencies=SERVICE)
+def add_seal(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    meter: MeterDep,
+    number: Annotated[str, Form()] = "",
+    sealed_date: Annotated[str, Form()] = "",
+    sealed_by: Annotated[str, Form()] = "",
+) -> Response:
+    from meters import service
+
+    values = {"number": number, "sealed_date": sealed_date, "sealed_by": sealed_by}
+    try:
+        seal = service.add_seal(
+            session,
+            compound=compound,
+            meter=meter,
+            number=_required(number, name="number"),
+            sealed_date=_parse_date(sealed_date, name="sealed_date"),
+            sealed_by=_required(sealed_by, name="sealed_by"),
+        )
+    except AppError as exc:
+        return _form_failed(request, session, compound, meter, exc, "seal", values)
+    flash(request, _("Seal %(number)s recorded.", number=seal.number))
+    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)
+
+
+@router.post("/c/{compound_id}/meters/{meter_id}/seals/{seal_id}/break", name="meter_break_seal", dependencies=SERVICE)
+def break_seal(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    meter: MeterDep,
+    seal: SealDep,
+    broken_date: Annotated[str, Form()] = "",
+    broken_by: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    from meters import service
+
+    values = {"broken_date": broken_date, "broken_by": broken_by, "note": note, "seal_id": str(seal.id)}
+    try:
+        service.break_seal(
+            session,
+            compound=compound,
+            seal=seal,
+            broken_date=_parse_date(broken_date, name="broken_date"),
+            broken_by=_required(broken_by, name="broken_by"),
+            note=note.strip(),
+        )
+    except AppError as exc:
+        return _form_failed(request, session, compound, meter, exc, "break", values)
+    flash(request, _("Seal %(number)s recorded as broken.", number=seal.number))
+    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)

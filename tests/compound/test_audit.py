@@ -16,9 +16,11 @@ from tests.factories import make_compound, make_zone
 from tests.personas import bearer, make_user
 
 
-def _entries(session, object_type):
-    return session.execute(sa.select(AuditEntry).where(AuditEntry.object_type == object_type)
-                           .order_by(AuditEntry.id)).scalars().all()
+def _entries(session, object_type, **match):
+    q = sa.select(AuditEntry).where(AuditEntry.object_type == object_type)
+    for column, value in match.items():
+        q = q.where(getattr(AuditEntry, column) == value)
+    return session.execute(q.order_by(AuditEntry.id)).scalars().all()
 
 
 def test_create_change_and_who_are_recorded(session):
@@ -27,7 +29,7 @@ def test_create_change_and_who_are_recorded(session):
     zone = make_zone(session, compound=c, kind=ZoneKind.office, name="办公区")
     zone.name = "行政办公区"
     session.flush()
-    created, changed = _entries(session, "zone")
+    created, changed = _entries(session, "zone", compound_id=c.id)
     assert created.action == "create" and created.compound_id == c.id and created.username == "li.ming"
     assert created.ip == "10.0.0.8" and json.loads(created.after)["name"] == "办公区"
     assert changed.action == "update"
@@ -36,7 +38,7 @@ def test_create_change_and_who_are_recorded(session):
 
 def test_secrets_never_reach_the_trail(session):
     user = make_user(session, role=Role.finance, username="sun.li")
-    entry = _entries(session, "user")[0]
+    entry = _entries(session, "user", object_id=str(user.id))[0]
     assert "password_hash" not in entry.after and user.password_hash not in entry.after
 
 
