@@ -1,13 +1,25 @@
 """The `compound` command (shell level: imports every package's commands)."""
 
+import os
+
 import typer
 
-from compound import migrate
+from compound import i18n, migrate
 from compound.settings import get_settings
 
 app = typer.Typer(help="Utilities back office of a government office compound.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def _locale() -> None:
+    """Messages in COMPOUND_LOCALE, else the terminal's language (LC_ALL, LANG), else the default."""
+    for var in ("COMPOUND_LOCALE", "LC_ALL", "LANG"):
+        if loc := i18n.normalize(os.environ.get(var)):
+            i18n.set_locale(loc)
+            return
+    i18n.set_locale(get_settings().default_locale)
 
 
 @db_app.command("upgrade")

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from compound import i18n
+from compound.auth.permissions import Perm, allowed
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each package keeps its own templates/; the shell's base.html is found from all of them.
@@ -41,7 +42,13 @@ def role_label(role: str) -> str:
     return i18n.gettext(ROLE_LABELS.get(str(role), str(role)))
 
 
+def can(user: Any, perm: str) -> bool:
+    """In templates: may this user do `perm`? (Shows only the links a role can use.)"""
+    return user is not None and allowed(user.role, Perm(perm))
+
+
 env.globals["role_label"] = role_label
+env.globals["can"] = can
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,

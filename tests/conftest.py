@@ -17,11 +17,14 @@ _tmp = tempfile.mkdtemp(prefix="compound-test-")
 TEST_URL = os.environ.get("COMPOUND_TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.db"
 os.environ["COMPOUND_DATABASE_URL"] = TEST_URL  # before any settings are read
 os.environ.setdefault("COMPOUND_ENVIRONMENT", "test")
+# Tests read English unless they ask for Chinese (Accept-Language, /lang, or i18n.set_locale).
+os.environ.setdefault("COMPOUND_DEFAULT_LOCALE", "en")
+os.environ.setdefault("COMPOUND_LOCALE", "en")
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from compound import clock  # noqa: E402
+from compound import clock, i18n  # noqa: E402
 from compound.db import get_engine, get_session  # noqa: E402
 from compound.migrate import upgrade  # noqa: E402
 
@@ -59,6 +62,13 @@ def session(engine: sa.Engine) -> Iterator[Session]:
         s.close()
         outer.rollback()
         conn.close()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    i18n.set_locale("en")
+    yield
+    i18n.set_locale("en")
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ def test_typed_readings_are_saved_with_a_flash(phone, site):
     phone.fill(f"input[name=value_{site.meter_ids[0]}]", "1070")
     phone.fill(f"input[name=value_{site.meter_ids[2]}]", "1270")
     phone.fill("#read_by", "Li Wei")
-    phone.click("button[type=submit]")
+    phone.click("form.sheet button[type=submit]")
     phone.wait_for_load_state()
     assert phone.url == sheet(site)
     assert "2 readings saved." in phone.locator("p.flash").inner_text()
@@ -42,7 +42,7 @@ def test_a_lower_reading_shows_the_reason_and_a_rollover_box(phone, site):
     mid = site.meter_ids[3]
     phone.goto(sheet(site))
     phone.fill(f"input[name=value_{mid}]", "900")
-    phone.click("button[type=submit]")
+    phone.click("form.sheet button[type=submit]")
     phone.wait_for_load_state()
     text = row(phone, mid).inner_text()
     assert "lower than the previous reading" in text
@@ -56,11 +56,11 @@ def test_a_spike_is_saved_once_confirmed(phone, site):
     mid = site.meter_ids[4]
     phone.goto(sheet(site))
     phone.fill(f"input[name=value_{mid}]", "9000")
-    phone.click("button[type=submit]")
+    phone.click("form.sheet button[type=submit]")
     phone.wait_for_load_state()
     assert "recent average" in row(phone, mid).inner_text()
     phone.check(f"input[name=confirm_{mid}]")
-    phone.click("button[type=submit]")
+    phone.click("form.sheet button[type=submit]")
     phone.wait_for_load_state()
     assert "1 reading saved." in phone.locator("p.flash").inner_text()
     assert "9000" in row(phone, mid).inner_text()
