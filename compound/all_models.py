@@ -8,9 +8,18 @@ from compound.register.models import Account, Building, Compound, Zone
 from meters.models import Meter, Reading, Seal, Transformer, UnmeteredUse
 
 AUDITED = {
-    Compound: "compound", Zone: "zone", Building: "building", Account: "account",
-    Meter: "meter", Transformer: "transformer", UnmeteredUse: "unmetered_use", Seal: "seal", Reading: "reading",
-    User: "user", UserCompound: "user_compound", ApiToken: "api_token",
+    Compound: "compound",
+    Zone: "zone",
+    Building: "building",
+    Account: "account",
+    Meter: "meter",
+    Transformer: "transformer",
+    UnmeteredUse: "unmetered_use",
+    Seal: "seal",
+    Reading: "reading",
+    User: "user",
+    UserCompound: "user_compound",
+    ApiToken: "api_token",
 }
 for _model, _name in AUDITED.items():
     register(_model, _name)

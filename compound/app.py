@@ -26,38 +26,62 @@ from meters import pages as meters_pages
 from meters import readings_api as meters_readings_api
 
 LANG_COOKIE = "lang"
-ROUTERS = (auth_api, register_api, meters_api, meters_readings_api, meters_import_api, audit_routes,
-           auth_pages, users_pages, register_pages, meters_pages)
+ROUTERS = (
+    auth_api,
+    register_api,
+    meters_api,
+    meters_readings_api,
+    meters_import_api,
+    audit_routes,
+    auth_pages,
+    users_pages,
+    register_pages,
+    meters_pages,
+)
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     security.check_settings(settings)
-    app = FastAPI(title="Compound utilities", version="0.1.0", docs_url=None, redoc_url=None,
-                  description="Register, meter tree and readings of a government office compound. "
-                              "Authenticate with `Authorization: Bearer <API token>` (create one on /account).")
+    app = FastAPI(
+        title="Compound utilities",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        description="Register, meter tree and readings of a government office compound. "
+        "Authenticate with `Authorization: Bearer <API token>` (create one on /account).",
+    )
     errors_http.install(app)
     security.install(app)
 
     @app.middleware("http")
     async def locale(request: Request, call_next):  # type: ignore[no-untyped-def]
         chosen = i18n.normalize(request.cookies.get(LANG_COOKIE)) or i18n.from_accept_language(
-            request.headers.get("accept-language"))
+            request.headers.get("accept-language")
+        )
         i18n.set_locale(chosen or settings.default_locale)
         return await call_next(request)
 
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
-                       session_cookie="compound_flash", https_only=settings.environment == "production")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        same_site="lax",
+        session_cookie="compound_flash",
+        https_only=settings.environment == "production",
+    )
     app.mount("/static", StaticFiles(directory=ROOT / "compound" / "static"), name="static")
     # Swagger UI from the package, not a CDN: the compound's network may have no way out.
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False, dependencies=[Public])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Compound utilities API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Compound utilities API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     @app.get("/healthz", include_in_schema=False, dependencies=[Public])
     def healthz() -> Response:

@@ -69,8 +69,10 @@ def serve(
 
 
 def _add_package_commands() -> None:
+    from compound.auth.cli import users_app
     from meters.cli import readings_app
 
+    app.add_typer(users_app, name="users")
     app.add_typer(readings_app, name="readings")
 
 

@@ -82,13 +82,11 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False},
-                                  echo=get_settings().sql_echo)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, echo=get_settings().sql_echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                            echo=get_settings().sql_echo)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=get_settings().sql_echo)
 
 
 @lru_cache

@@ -14,8 +14,9 @@ from compound.register.models import Compound
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_compound(session: SessionDep, principal: PrincipalDep,
-                 compound_id: Annotated[int, Path(ge=1, le=2**62)]) -> Compound:
+def get_compound(
+    session: SessionDep, principal: PrincipalDep, compound_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> Compound:
     """The compound in the URL, or 404 — the same 404 for one that exists but is not the user's."""
     compound = session.get(Compound, compound_id) if compound_id in principal.compound_ids else None
     if compound is None:

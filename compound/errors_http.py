@@ -38,20 +38,32 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
+        errors = [
+            {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if _wants_json(request):
-            return JSONResponse({"error": "InvalidInput", "detail": detail,
-                                 "field": errors[0]["field"] if errors else "body", "errors": errors}, status_code=422)
+            return JSONResponse(
+                {
+                    "error": "InvalidInput",
+                    "detail": detail,
+                    "field": errors[0]["field"] if errors else "body",
+                    "errors": errors,
+                },
+                status_code=422,
+            )
         err = AppError(detail)
         return render(request, "error.html", {"error": err}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code < 400:
-            return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code,
-                                headers=getattr(exc, "headers", None))
+            return JSONResponse(
+                {"error": "HTTPError", "detail": exc.detail},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
         message = _("Page not found.") if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", {"error": AppError(message)}, status_code=exc.status_code)
 

@@ -51,14 +51,17 @@ env.globals["role_label"] = role_label
 env.globals["can"] = can
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
     """A page, with the logged-in user and the CSRF token every form must carry."""
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
     principal = getattr(request.state, "principal", None)
     web_session = getattr(principal, "session", None)
     html = env.get_template(template).render(
-        request=request, locale=i18n.get_locale(), flashes=flashes,
+        request=request,
+        locale=i18n.get_locale(),
+        flashes=flashes,
         user=principal.user if principal else None,
         csrf_token=web_session.csrf_token if web_session else "",
         **(context or {}),

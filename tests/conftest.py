@@ -104,10 +104,13 @@ def app(session: Session):
 def _grant_every_compound(session: Session) -> None:
     """Test personas made with sees_all=True may see every compound the test has made so far."""
     for user_id in session.info.get("sees_all", ()):
-        session.execute(sa.text(
-            "INSERT INTO user_compound (user_id, compound_id) SELECT :uid, c.id FROM compound c "
-            "WHERE NOT EXISTS (SELECT 1 FROM user_compound uc WHERE uc.user_id = :uid AND uc.compound_id = c.id)"
-        ), {"uid": user_id})
+        session.execute(
+            sa.text(
+                "INSERT INTO user_compound (user_id, compound_id) SELECT :uid, c.id FROM compound c "
+                "WHERE NOT EXISTS (SELECT 1 FROM user_compound uc WHERE uc.user_id = :uid AND uc.compound_id = c.id)"
+            ),
+            {"uid": user_id},
+        )
 
 
 @pytest.fixture

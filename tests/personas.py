@@ -18,10 +18,16 @@ def _hash() -> str:
     return passwords.hash_password(PASSWORD)
 
 
-def make_user(session: Session, *, role: Role | str, compounds=(), username: str | None = None,
-              active: bool = True) -> User:
-    user = User(username=username or f"{Role(role).value}-{id(object())}", role=Role(role),
-                password_hash=_hash(), display_name=f"Test {role}", is_active=active)
+def make_user(
+    session: Session, *, role: Role | str, compounds=(), username: str | None = None, active: bool = True
+) -> User:
+    user = User(
+        username=username or f"{Role(role).value}-{id(object())}",
+        role=Role(role),
+        password_hash=_hash(),
+        display_name=f"Test {role}",
+        is_active=active,
+    )
     session.add(user)
     session.flush()
     for c in compounds:
@@ -39,8 +45,11 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Log in through the real form; returns the CSRF token the next forms must carry."""
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
-                                    "next": "/account"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/account"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     account = client.get("/account")
     return re.search(r'name="csrf_token" value="([^"]+)"', account.text).group(1)

@@ -91,9 +91,16 @@ def _entry(session: OrmSession, action: str, obj: Any, before: dict | None, afte
     actor: Actor = session.info.get("actor", SYSTEM)
     return {
         "compound_id": getattr(obj, "compound_id", None) if type(obj).__name__ != "Compound" else obj.id,
-        "at": clock.now(), "user_id": actor.user_id, "username": actor.username, "ip": actor.ip,
-        "action": action, "object_type": _AUDITED[type(obj)], "object_id": str(getattr(obj, "id", "") or ""),
-        "before": _dump(before), "after": _dump(after), "summary": "",
+        "at": clock.now(),
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "ip": actor.ip,
+        "action": action,
+        "object_type": _AUDITED[type(obj)],
+        "object_id": str(getattr(obj, "id", "") or ""),
+        "before": _dump(before),
+        "after": _dump(after),
+        "summary": "",
     }
 
 
@@ -115,23 +122,44 @@ def _before_flush(session: OrmSession, _ctx: Any, _instances: Any) -> None:
 @event.listens_for(OrmSession, "after_flush")
 def _after_flush(session: OrmSession, _ctx: Any) -> None:
     # New rows are written after the flush, when they have their ids.
-    rows = [_entry(session, action, obj, before, after)
-            for action, obj, before, after in session.info.pop("audit_pending", [])]
-    rows += [_entry(session, "create", obj, None, _values(obj))
-             for obj in session.info.pop("audit_new", [])]
+    rows = [
+        _entry(session, action, obj, before, after)
+        for action, obj, before, after in session.info.pop("audit_pending", [])
+    ]
+    rows += [_entry(session, "create", obj, None, _values(obj)) for obj in session.info.pop("audit_new", [])]
     if rows:
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)
 
 
-def record(session: Session, *, action: str, object_type: str, object_id: str = "", compound_id: int | None = None,
-           summary: str = "", before: dict | None = None, after: dict | None = None,
-           actor: Actor | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    compound_id: int | None = None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    actor: Actor | None = None,
+) -> None:
     """An entry for work the listener cannot see: logins, bulk SQL, exports."""
     actor = actor or session.info.get("actor", SYSTEM)
-    session.execute(sa.insert(AuditEntry.__table__).values(
-        compound_id=compound_id, at=clock.now(), user_id=actor.user_id, username=actor.username, ip=actor.ip,
-        action=action, object_type=object_type, object_id=object_id, summary=summary[:500],
-        before=_dump(before), after=_dump(after)))
+    session.execute(
+        sa.insert(AuditEntry.__table__).values(
+            compound_id=compound_id,
+            at=clock.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            ip=actor.ip,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            summary=summary[:500],
+            before=_dump(before),
+            after=_dump(after),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +184,12 @@ def _query(f: AuditFilter) -> sa.Select:
     q = sa.select(AuditEntry).where(scope)
     if f.compound_id is not None:
         q = q.where(c.compound_id == f.compound_id)
-    for column, value in ((c.object_type, f.object_type), (c.object_id, f.object_id), (c.username, f.username),
-                          (c.action, f.action)):
+    for column, value in (
+        (c.object_type, f.object_type),
+        (c.object_id, f.object_id),
+        (c.username, f.username),
+        (c.action, f.action),
+    ):
         if value:
             q = q.where(column == value)
     tz = ZoneInfo(f.timezone)

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api", tags=["users"])
 
 def _read(session: SessionDep, user) -> UserRead:
     return UserRead.model_validate(user).model_copy(
-        update={"compound_ids": sorted(service.compound_ids_of(session, user.id))})
+        update={"compound_ids": sorted(service.compound_ids_of(session, user.id))}
+    )
 
 
 @router.get("/me", response_model=MeRead, dependencies=[Require(Perm.self_service)])
@@ -39,8 +40,14 @@ def list_users(session: SessionDep, principal: PrincipalDep) -> list[UserRead]:
 @router.post("/users", response_model=UserRead, status_code=201, dependencies=[Require(Perm.users_manage)])
 def create_user(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> UserRead:
     service.check_grantable(principal=principal, compound_ids=data.compound_ids)
-    user = service.create_user(session, username=data.username, password=data.password, role=data.role,
-                               display_name=data.display_name, compound_ids=data.compound_ids)
+    user = service.create_user(
+        session,
+        username=data.username,
+        password=data.password,
+        role=data.role,
+        display_name=data.display_name,
+        compound_ids=data.compound_ids,
+    )
     return _read(session, user)
 
 

@@ -41,18 +41,23 @@ def _fail(exc: AppError) -> None:
 
 
 @users_app.command("add")
-def add(name: str, role: Role = typer.Option(..., help="maintenance, finance, manager or admin"),
-        compound: list[str] = typer.Option([], help="Code of a compound the user may see (repeatable). "
-                                                  "An admin given none sees every compound."),
-        display_name: str = typer.Option("", help="The person's name.")) -> None:
+def add(
+    name: str,
+    role: Role = typer.Option(..., help="maintenance, finance, manager or admin"),
+    compound: list[str] = typer.Option(
+        [], help="Code of a compound the user may see (repeatable). An admin given none sees every compound."
+    ),
+    display_name: str = typer.Option("", help="The person's name."),
+) -> None:
     """Add a user; the password is asked at the prompt, never on the command line."""
     password = typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
     with session_scope() as session:
         set_actor(session, _actor())
         try:
             ids = _compound_ids(session, compound, default_all=role == Role.admin)
-            service.create_user(session, username=name, password=password, role=role, display_name=display_name,
-                                compound_ids=ids)
+            service.create_user(
+                session, username=name, password=password, role=role, display_name=display_name, compound_ids=ids
+            )
         except AppError as exc:
             _fail(exc)
     typer.echo(f"User {name} ({role.value}) added, with {len(ids)} compound(s).")

@@ -49,11 +49,13 @@ def _bearer(request: Request) -> str | None:
 async def _check_csrf(request: Request, expected: str) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         sent = (await request.form()).get(CSRF_FIELD)
     if not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
-        raise CsrfFailed(_("The form has expired or did not come from this site. Reload the page and try again."),
-                         field=CSRF_FIELD)
+        raise CsrfFailed(
+            _("The form has expired or did not come from this site. Reload the page and try again."), field=CSRF_FIELD
+        )
 
 
 async def current_principal(request: Request, session=Depends(get_session)) -> Principal:

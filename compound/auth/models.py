@@ -75,8 +75,10 @@ class LoginAttempt(SQLModel, table=True):
     """Every login try, kept in the database so throttling holds across web processes."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (sa.Index("ix_login_attempt_username_at", "username", "at"),
-                      sa.Index("ix_login_attempt_ip_at", "ip", "at"))
+    __table_args__ = (
+        sa.Index("ix_login_attempt_username_at", "username", "at"),
+        sa.Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
     id: int | None = id_field()
     username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     ip: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))

@@ -35,13 +35,22 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _login_page(request: Request, session: SessionDep, *, error: str = "", username: str = "",
-                status_code: int = 200) -> Response:
+def _login_page(
+    request: Request, session: SessionDep, *, error: str = "", username: str = "", status_code: int = 200
+) -> Response:
     token = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "auth/login.html", {
-        "error": error, "username": username, "login_csrf": token, "next": _safe_next(request.query_params.get("next")),
-        "demo": service.is_demo_installation(session),
-    }, status_code=status_code)
+    response = render(
+        request,
+        "auth/login.html",
+        {
+            "error": error,
+            "username": username,
+            "login_csrf": token,
+            "next": _safe_next(request.query_params.get("next")),
+            "demo": service.is_demo_installation(session),
+        },
+        status_code=status_code,
+    )
     response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
     return response
 
@@ -52,9 +61,14 @@ def login_form(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/login", dependencies=[Public])
-def login(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=200)] = "",
-          password: Annotated[str, Form(max_length=1000)] = "", csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     expected = request.cookies.get(PRE_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise CsrfFailed(_("The form has expired. Reload the page and try again."), field=CSRF_FIELD)
@@ -68,8 +82,14 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form(m
     set_actor(session, Actor(user_id=user.id, username=user.username, ip=ip))
     record(session, action="login", object_type="user", object_id=str(user.id))
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request),
-                        max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()),
+    )
     response.delete_cookie(PRE_CSRF_COOKIE)
     return response
 
@@ -93,13 +113,19 @@ def account_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/account/password", dependencies=[Require(Perm.self_service)])
-def change_password(request: Request, session: SessionDep, current_password: Annotated[str, Form()] = "",
-                    new_password: Annotated[str, Form()] = "", repeat_password: Annotated[str, Form()] = "") -> Response:
+def change_password(
+    request: Request,
+    session: SessionDep,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    repeat_password: Annotated[str, Form()] = "",
+) -> Response:
     principal: Principal = request.state.principal
     if new_password != repeat_password:
         raise InvalidInput(_("The two new passwords differ."), field="repeat_password")
-    service.change_password(session, user=principal.user, current=current_password, new=new_password,
-                            keep=principal.session)
+    service.change_password(
+        session, user=principal.user, current=current_password, new=new_password, keep=principal.session
+    )
     flash(request, _("Your password was changed. Your other sessions were ended."))
     return RedirectResponse("/account", status_code=303)
 

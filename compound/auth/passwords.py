@@ -29,8 +29,9 @@ def check_policy(password: str, *, username: str = "") -> None:
         raise InvalidInput(_("The password may have at most %(n)s characters.", n=MAX_LENGTH), field="password")
     lowered = password.lower()
     if lowered in _common() or (username and username.lower() in lowered):
-        raise InvalidInput(_("This password is too common or contains the user name; choose another."),
-                           field="password")
+        raise InvalidInput(
+            _("This password is too common or contains the user name; choose another."), field="password"
+        )
 
 
 def hash_password(password: str) -> str:

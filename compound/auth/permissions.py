@@ -22,13 +22,23 @@ class Perm(StrEnum):
 _VIEW = {Perm.register_view, Perm.billing_view, Perm.reports_view, Perm.self_service}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.maintenance: frozenset({Perm.register_view, Perm.meters_edit, Perm.meters_service, Perm.readings_write,
-                                 Perm.self_service}),
-    Role.finance: frozenset({Perm.register_view, Perm.billing_view, Perm.billing_edit, Perm.reports_view,
-                             Perm.self_service}),
+    Role.maintenance: frozenset(
+        {Perm.register_view, Perm.meters_edit, Perm.meters_service, Perm.readings_write, Perm.self_service}
+    ),
+    Role.finance: frozenset(
+        {Perm.register_view, Perm.billing_view, Perm.billing_edit, Perm.reports_view, Perm.self_service}
+    ),
     Role.manager: frozenset(_VIEW | {Perm.audit_view}),
-    Role.admin: frozenset({Perm.register_view, Perm.register_edit, Perm.meters_edit, Perm.users_manage,
-                           Perm.audit_view, Perm.self_service}),
+    Role.admin: frozenset(
+        {
+            Perm.register_view,
+            Perm.register_edit,
+            Perm.meters_edit,
+            Perm.users_manage,
+            Perm.audit_view,
+            Perm.self_service,
+        }
+    ),
 }
 
 

@@ -48,8 +48,11 @@ def token_hash(token: str) -> str:
 
 
 def _recent_failures(session: Session, *, column: sa.ColumnElement, value: str, now: datetime) -> int:
-    q = sa.select(sa.func.count()).where(column == value, LoginAttempt.__table__.c.success.is_(False),
-                                        LoginAttempt.__table__.c.at > now - THROTTLE_WINDOW)
+    q = sa.select(sa.func.count()).where(
+        column == value,
+        LoginAttempt.__table__.c.success.is_(False),
+        LoginAttempt.__table__.c.at > now - THROTTLE_WINDOW,
+    )
     return int(session.execute(q).scalar_one())
 
 
@@ -63,8 +66,10 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
     now = clock.now()
     username = username.strip()
     c = LoginAttempt.__table__.c
-    if (_recent_failures(session, column=c.username, value=username, now=now) >= MAX_FAILURES_PER_USER
-            or _recent_failures(session, column=c.ip, value=ip, now=now) >= MAX_FAILURES_PER_IP):
+    if (
+        _recent_failures(session, column=c.username, value=username, now=now) >= MAX_FAILURES_PER_USER
+        or _recent_failures(session, column=c.ip, value=ip, now=now) >= MAX_FAILURES_PER_IP
+    ):
         _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="throttled")
         raise TooManyAttempts(_("Too many failed logins. Wait 15 minutes and try again."))
     user = session.exec(select(User).where(User.username == username)).first()
@@ -85,17 +90,25 @@ def start_session(session: Session, *, user: User, ip: str, user_agent: str) -> 
     """A new session (always a new id at login); returns the cookie token and the row."""
     now = clock.now()
     token = secrets.token_urlsafe(32)
-    ws = WebSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                    created_at=now, last_seen_at=now, expires_at=now + ABSOLUTE_TIMEOUT, ip=ip[:64],
-                    user_agent=user_agent[:300])
+    ws = WebSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE_TIMEOUT,
+        ip=ip[:64],
+        user_agent=user_agent[:300],
+    )
     session.add(ws)
     session.flush()
     return token, ws
 
 
 def compound_ids_of(session: Session, user_id: int) -> frozenset[int]:
-    rows = session.execute(sa.select(UserCompound.__table__.c.compound_id)
-                           .where(UserCompound.__table__.c.user_id == user_id))
+    rows = session.execute(
+        sa.select(UserCompound.__table__.c.compound_id).where(UserCompound.__table__.c.user_id == user_id)
+    )
     return frozenset(r[0] for r in rows)
 
 
@@ -103,14 +116,14 @@ def principal_from_session(session: Session, token: str) -> Principal | None:
     """The live session behind a cookie token, touched; None if unknown, revoked, idle or expired."""
     now = clock.now()
     row = session.execute(
-        sa.select(WebSession, User).join(User, User.id == WebSession.user_id)
+        sa.select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
         .where(WebSession.token_hash == token_hash(token))
     ).first()
     if row is None:
         return None
     ws, user = row
-    if (ws.revoked_at is not None or not user.is_active or now >= ws.expires_at
-            or now - ws.last_seen_at >= IDLE_TIMEOUT):
+    if ws.revoked_at is not None or not user.is_active or now >= ws.expires_at or now - ws.last_seen_at >= IDLE_TIMEOUT:
         return None
     # Touch at most once a minute: a page view should not always be a write.
     if now - ws.last_seen_at > timedelta(minutes=1):
@@ -121,7 +134,8 @@ def principal_from_session(session: Session, token: str) -> Principal | None:
 def principal_from_token(session: Session, token: str) -> Principal | None:
     now = clock.now()
     row = session.execute(
-        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == token_hash(token))
     ).first()
     if row is None:
@@ -180,17 +194,30 @@ def is_demo_installation(session: Session) -> bool:
     return session.execute(sa.select(Compound.id).where(Compound.is_demo.is_(True)).limit(1)).first() is not None
 
 
-def create_user(session: Session, *, username: str, password: str, role: Role, display_name: str = "",
-                compound_ids: list[int] | None = None, is_demo: bool = False) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    compound_ids: list[int] | None = None,
+    is_demo: bool = False,
+) -> User:
     username = username.strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."),
-                           field="username")
+        raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
     passwords.check_policy(password, username=username)
-    user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=passwords.hash_password(password), is_demo=is_demo, password_changed_at=clock.now())
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        is_demo=is_demo,
+        password_changed_at=clock.now(),
+    )
     session.add(user)
     session.flush()
     set_compounds(session, user=user, compound_ids=compound_ids or [])
@@ -205,8 +232,7 @@ def set_compounds(session: Session, *, user: User, compound_ids: list[int]) -> N
     session.flush()
 
 
-def change_password(session: Session, *, user: User, current: str, new: str,
-                    keep: WebSession | None = None) -> None:
+def change_password(session: Session, *, user: User, current: str, new: str, keep: WebSession | None = None) -> None:
     """Change one's own password; every other session of the user ends."""
     if not passwords.verify(user.password_hash, current):
         raise InvalidInput(_("The current password is wrong."), field="current_password")
@@ -251,9 +277,16 @@ def check_grantable(*, principal: Principal, compound_ids: list[int]) -> None:
         raise NotFound(_("No such compound."), field="compound_ids")
 
 
-def update_user(session: Session, *, principal: Principal, user: User, display_name: str | None = None,
-                role: Role | None = None, compound_ids: list[int] | None = None,
-                is_active: bool | None = None) -> User:
+def update_user(
+    session: Session,
+    *,
+    principal: Principal,
+    user: User,
+    display_name: str | None = None,
+    role: Role | None = None,
+    compound_ids: list[int] | None = None,
+    is_active: bool | None = None,
+) -> User:
     if user.id == principal.user.id and (is_active is False or (role is not None and role != Role.admin)):
         raise Conflict(_("You cannot disable yourself or take away your own administrator role."), field="role")
     if display_name is not None:

@@ -8,8 +8,12 @@ from sqlmodel import Session
 from compound.auth import service
 from compound.auth.models import Role, User
 
-DEMO_USERS = {Role.maintenance: "demo-maintenance", Role.finance: "demo-finance", Role.manager: "demo-manager",
-              Role.admin: "demo-admin"}
+DEMO_USERS = {
+    Role.maintenance: "demo-maintenance",
+    Role.finance: "demo-finance",
+    Role.manager: "demo-manager",
+    Role.admin: "demo-admin",
+}
 
 
 def fresh_password() -> str:
@@ -25,8 +29,15 @@ def ensure_demo_users(session: Session, *, compound_id: int) -> dict[str, tuple[
         password = fresh_password()
         user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
-            service.create_user(session, username=username, password=password, role=role, is_demo=True,
-                                display_name=username, compound_ids=[compound_id])
+            service.create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                is_demo=True,
+                display_name=username,
+                compound_ids=[compound_id],
+            )
         elif user.is_demo:
             service.set_password(session, user=user, password=password)
             service.revoke_sessions(session, user_id=user.id)

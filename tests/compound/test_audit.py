@@ -76,17 +76,30 @@ def test_each_kind_of_change_through_the_api_is_audited_with_who(client_as, sess
     base = f"/api/compounds/{c.id}"
     zone = admin.post(f"{base}/zones", json={"name": "生活区", "kind": "living"}).json()
     building = admin.post(f"{base}/buildings", json={"name": "1号楼", "zone_id": zone["id"]}).json()
-    account = admin.post(f"{base}/accounts", json={"code": "H1", "kind": "household", "name": "王芳",
-                                                   "building_id": building["id"]}).json()
+    account = admin.post(
+        f"{base}/accounts", json={"code": "H1", "kind": "household", "name": "王芳", "building_id": building["id"]}
+    ).json()
     assert admin.patch(f"{base}/accounts/{account['id']}", json={"phone": "139-0000-0000"}).status_code == 200
-    meter = worker.post(f"{base}/meters", json={"utility": "water", "serial": "W-1", "role": "billing",
-                                                "account_id": account["id"], "dials": 5}).json()
-    assert worker.post(f"{base}/meters/{meter['id']}/readings",
-                       json={"value": "10", "read_at": "2026-10-01T09:00:00"}).status_code == 201
-    seal = worker.post(f"{base}/meters/{meter['id']}/seals",
-                       json={"number": "S-1", "sealed_date": "2026-10-01", "sealed_by": "李师傅"}).json()
-    assert worker.post(f"{base}/meters/{meter['id']}/seals/{seal['id']}/break",
-                       json={"broken_date": "2026-10-20", "broken_by": "李师傅"}).status_code == 200
+    meter = worker.post(
+        f"{base}/meters",
+        json={"utility": "water", "serial": "W-1", "role": "billing", "account_id": account["id"], "dials": 5},
+    ).json()
+    assert (
+        worker.post(
+            f"{base}/meters/{meter['id']}/readings", json={"value": "10", "read_at": "2026-10-01T09:00:00"}
+        ).status_code
+        == 201
+    )
+    seal = worker.post(
+        f"{base}/meters/{meter['id']}/seals", json={"number": "S-1", "sealed_date": "2026-10-01", "sealed_by": "李师傅"}
+    ).json()
+    assert (
+        worker.post(
+            f"{base}/meters/{meter['id']}/seals/{seal['id']}/break",
+            json={"broken_date": "2026-10-20", "broken_by": "李师傅"},
+        ).status_code
+        == 200
+    )
     entries = session.execute(sa.select(AuditEntry).where(AuditEntry.compound_id == c.id)).scalars().all()
     seen = {(e.object_type, e.action) for e in entries}
     for kind in ("zone", "building", "account", "meter", "reading", "seal"):

@@ -28,8 +28,9 @@ def test_login_sets_a_new_http_only_session_and_logout_ends_it(anon, session):
     csrf = login(anon, "li.ming")
     cookie = anon.cookies.get(SESSION_COOKIE)
     assert cookie and cookie != "planted-by-an-attacker"  # a new session id at login, never the one sent
-    assert session.execute(sa.select(WebSession.token_hash).where(WebSession.user_id == user.id)).scalar_one() \
-        == service.token_hash(cookie)
+    assert session.execute(
+        sa.select(WebSession.token_hash).where(WebSession.user_id == user.id)
+    ).scalar_one() == service.token_hash(cookie)
     r = anon.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     anon.cookies.set(SESSION_COOKIE, cookie)  # replaying the old cookie does not work
@@ -39,8 +40,9 @@ def test_login_sets_a_new_http_only_session_and_logout_ends_it(anon, session):
 def test_session_cookie_flags(anon, session):
     make_user(session, role=Role.finance, username="zhao")
     token = _login_form(anon)
-    r = anon.post("/login", data={"username": "zhao", "password": PASSWORD, "csrf_token": token},
-                    follow_redirects=False)
+    r = anon.post(
+        "/login", data={"username": "zhao", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     set_cookie = [v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE)][0]
     assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie
 
@@ -51,8 +53,9 @@ def test_wrong_password_is_refused_and_logged(anon, session):
     r = anon.post("/login", data={"username": "qian", "password": "nope-nope-nope", "csrf_token": token})
     assert r.status_code == 401
     assert "Wrong user name or password" in r.text or "用户名或密码" in r.text
-    attempts = session.execute(sa.select(LoginAttempt.success, LoginAttempt.reason)
-                               .where(LoginAttempt.username == "qian")).all()
+    attempts = session.execute(
+        sa.select(LoginAttempt.success, LoginAttempt.reason).where(LoginAttempt.username == "qian")
+    ).all()
     assert attempts == [(False, "bad_credentials")]
 
 
@@ -64,8 +67,7 @@ def test_logins_are_throttled_after_repeated_failures(anon, session, frozen_now)
     r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 429  # even the right password waits
     clock.set_clock(lambda: frozen_now + service.THROTTLE_WINDOW + timedelta(seconds=1))
-    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token},
-                    follow_redirects=False)
+    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
 
 
@@ -89,8 +91,9 @@ def test_disabled_users_session_dies_at_once(anon, session):
     worker = make_user(session, role=Role.maintenance, compounds=[c], username="zheng")
     login(anon, "zheng")
     assert anon.get("/api/me").status_code == 200
-    service.update_user(session, principal=service.Principal(user=admin, compound_ids=frozenset({c.id})),
-                        user=worker, is_active=False)
+    service.update_user(
+        session, principal=service.Principal(user=admin, compound_ids=frozenset({c.id})), user=worker, is_active=False
+    )
     assert anon.get("/api/me").status_code == 401
 
 
@@ -151,9 +154,16 @@ def test_changing_password_ends_other_sessions(anon, session, app):
     other = TestClient(app)
     login(other, "lu")
     csrf = login(anon, "lu")
-    r = anon.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
-                                               "new_password": "copper-kettle-morning-7",
-                                               "repeat_password": "copper-kettle-morning-7"}, follow_redirects=False)
+    r = anon.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current_password": PASSWORD,
+            "new_password": "copper-kettle-morning-7",
+            "repeat_password": "copper-kettle-morning-7",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert anon.get("/api/me").status_code == 200
     assert other.get("/api/me").status_code == 401

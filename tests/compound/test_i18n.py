@@ -20,7 +20,8 @@ def _source_messages() -> set[str]:
     found = set()
     for package in ("compound", "meters", "billing", "reports"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-                ROOT / package, METHOD_MAP, OPTIONS, keywords=KEYWORDS):
+            ROOT / package, METHOD_MAP, OPTIONS, keywords=KEYWORDS
+        ):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -32,8 +33,11 @@ def catalog():
 
 
 def test_every_message_in_the_code_is_translated(catalog):
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy
-                  and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and m.string and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
     missing = sorted(_source_messages() - translated)
     assert not missing, f"{len(missing)} messages lack a Chinese translation (run scripts/i18n): {missing[:10]}"
 

@@ -23,15 +23,16 @@ def _setup(session, frozen_now):
 
 def test_correction_replaces_the_latest_reading_and_keeps_the_wrong_one(client, session, frozen_now):
     c, m, first, typo = _setup(session, frozen_now)
-    r = client.post(f"/api/compounds/{c.id}/meters/{m.id}/readings/{typo.id}/correction",
-                    json={"value": "130", "note": "typed one digit too many"})
+    r = client.post(
+        f"/api/compounds/{c.id}/meters/{m.id}/readings/{typo.id}/correction",
+        json={"value": "130", "note": "typed one digit too many"},
+    )
     assert r.status_code == 201, r.text
     fixed = r.json()
     assert fixed["corrects_id"] == typo.id and fixed["value"] == "130.000" and fixed["consumption"] == "30.000"
     session.refresh(typo)
     assert typo.superseded_by_id == fixed["id"] and typo.value_milli == 1_300_000  # kept as it was
-    used = consumption_between(session, compound_id=c.id, meter_ids=[m.id], start=frozen_now - 90 * DAY,
-                               end=frozen_now)
+    used = consumption_between(session, compound_id=c.id, meter_ids=[m.id], start=frozen_now - 90 * DAY, end=frozen_now)
     assert used == 30_000
     entries = session.execute(sa.select(AuditEntry).where(AuditEntry.object_type == "reading")).scalars().all()
     created = [json.loads(e.after) for e in entries if e.action == "create"]

@@ -1,0 +1,58 @@
+"""`compound users ...` against a database file of its own (the CLI commits)."""
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from compound import db, settings
+from compound.auth import passwords
+from compound.auth.models import Role, User, UserCompound
+from compound.cli import app
+from compound.migrate import upgrade
+from compound.register.models import Compound
+
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/cli.db"
+    upgrade(url)
+    monkeypatch.setenv("COMPOUND_DATABASE_URL", url)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Compound.__table__).values(code="A", name="甲大院", timezone="Asia/Shanghai",
+                                                         spike_factor=3, is_demo=False))
+    yield engine
+    engine.dispose()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+def test_first_administrator_is_added_with_the_password_from_the_prompt(cli_db):
+    result = CliRunner().invoke(app, ["users", "add", "li.ming", "--role", "admin"],
+                                input="brass-lantern-river-42\nbrass-lantern-river-42\n")
+    assert result.exit_code == 0, result.output
+    with cli_db.connect() as conn:
+        user = conn.execute(sa.select(User.__table__).where(User.__table__.c.username == "li.ming")).one()
+        sees = conn.execute(sa.select(UserCompound.__table__.c.compound_id)).scalars().all()
+    assert user.role == Role.admin and passwords.verify(user.password_hash, "brass-lantern-river-42")
+    assert len(sees) == 1  # an admin given no --compound sees every compound
+    assert "brass-lantern" not in result.output
+
+
+def test_a_common_password_is_refused_with_the_reason(cli_db):
+    result = CliRunner().invoke(app, ["users", "add", "wang", "--role", "finance"],
+                                input="password123\npassword123\n")
+    assert result.exit_code == 1 and "password" in result.output
+    with cli_db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(User.__table__)).scalar_one() == 0
+
+
+def test_disable_and_list(cli_db):
+    runner = CliRunner()
+    runner.invoke(app, ["users", "add", "zhao", "--role", "maintenance", "--compound", "A"],
+                  input="brass-lantern-river-42\nbrass-lantern-river-42\n")
+    assert runner.invoke(app, ["users", "disable", "zhao"]).exit_code == 0
+    listed = runner.invoke(app, ["users", "list"]).output
+    assert "zhao" in listed and "disabled" in listed
