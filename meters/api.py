@@ -14,7 +14,7 @@ from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
-from meters import service
+from meters import replacement, seals, service, transformers, tree, unmetered_uses
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility
 from meters.schemas import (
@@ -96,7 +96,7 @@ def update_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, da
 )
 def replace_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: ReplacementCreate) -> object:
     """Swap the meter: its final reading, the new meter in its place and the new meter's first reading."""
-    new = service.replace_meter(
+    new = replacement.replace_meter(
         session,
         compound=compound,
         meter=meter,
@@ -119,14 +119,14 @@ def replace_meter(session: SessionDep, compound: CompoundDep, meter: MeterDep, d
 
 @router.get("/meters/{meter_id}/seals", dependencies=[Require(Perm.register_view)], response_model=list[SealRead])
 def list_seals(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> object:
-    return service.list_seals(session, compound=compound, meter=meter)
+    return seals.list_seals(session, compound=compound, meter=meter)
 
 
 @router.post(
     "/meters/{meter_id}/seals", dependencies=[Require(Perm.meters_service)], response_model=SealRead, **CREATED
 )
 def add_seal(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: SealCreate) -> object:
-    return service.add_seal(
+    return seals.add_seal(
         session,
         compound=compound,
         meter=meter,
@@ -140,7 +140,7 @@ def add_seal(session: SessionDep, compound: CompoundDep, meter: MeterDep, data: 
     "/meters/{meter_id}/seals/{seal_id}/break", dependencies=[Require(Perm.meters_service)], response_model=SealRead
 )
 def break_seal(session: SessionDep, compound: CompoundDep, seal: SealDep, data: SealBreak) -> object:
-    return service.break_seal(
+    return seals.break_seal(
         session, compound=compound, seal=seal, broken_date=data.broken_date, broken_by=data.broken_by, note=data.note
     )
 
@@ -150,12 +150,12 @@ def break_seal(session: SessionDep, compound: CompoundDep, seal: SealDep, data: 
 
 @router.get("/transformers", dependencies=[Require(Perm.register_view)], response_model=list[TransformerRead])
 def list_transformers(session: SessionDep, compound: CompoundDep) -> object:
-    return service.list_transformers(session, compound=compound)
+    return transformers.list_transformers(session, compound=compound)
 
 
 @router.post("/transformers", dependencies=[Require(Perm.meters_edit)], response_model=TransformerRead, **CREATED)
 def create_transformer(session: SessionDep, compound: CompoundDep, data: TransformerCreate) -> object:
-    return service.create_transformer(session, compound=compound, data=data)
+    return transformers.create_transformer(session, compound=compound, data=data)
 
 
 @router.get(
@@ -171,7 +171,7 @@ def get_transformer(transformer: TransformerDep) -> object:
 def update_transformer(
     session: SessionDep, compound: CompoundDep, transformer: TransformerDep, data: TransformerUpdate
 ) -> object:
-    return service.update_transformer(session, compound=compound, transformer=transformer, data=data)
+    return transformers.update_transformer(session, compound=compound, transformer=transformer, data=data)
 
 
 # Unmetered uses
@@ -179,12 +179,12 @@ def update_transformer(
 
 @router.get("/unmetered", dependencies=[Require(Perm.register_view)], response_model=list[UnmeteredRead])
 def list_unmetered(session: SessionDep, compound: CompoundDep, utility: Utility | None = None) -> object:
-    return service.list_unmetered(session, compound=compound, utility=utility)
+    return unmetered_uses.list_unmetered(session, compound=compound, utility=utility)
 
 
 @router.post("/unmetered", dependencies=[Require(Perm.meters_edit)], response_model=UnmeteredRead, **CREATED)
 def create_unmetered(session: SessionDep, compound: CompoundDep, data: UnmeteredCreate) -> object:
-    return service.create_unmetered(session, compound=compound, data=data)
+    return unmetered_uses.create_unmetered(session, compound=compound, data=data)
 
 
 @router.get("/unmetered/{unmetered_id}", dependencies=[Require(Perm.register_view)], response_model=UnmeteredRead)
@@ -194,7 +194,7 @@ def get_unmetered(use: UnmeteredDep) -> object:
 
 @router.patch("/unmetered/{unmetered_id}", dependencies=[Require(Perm.meters_edit)], response_model=UnmeteredRead)
 def update_unmetered(session: SessionDep, compound: CompoundDep, use: UnmeteredDep, data: UnmeteredUpdate) -> object:
-    return service.update_unmetered(session, compound=compound, use=use, data=data)
+    return unmetered_uses.update_unmetered(session, compound=compound, use=use, data=data)
 
 
 @router.get(
@@ -215,4 +215,4 @@ def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
 @router.get("/tree", dependencies=[Require(Perm.register_view)], response_model=list[TreeNode])
 def meter_tree(session: SessionDep, compound: CompoundDep, utility: Utility, include_removed: bool = False) -> object:
     """Utility meters → transformers → check meters → billing meters, with unmetered uses marked estimated."""
-    return service.meter_tree(session, compound=compound, utility=utility, include_removed=include_removed)
+    return tree.meter_tree(session, compound=compound, utility=utility, include_removed=include_removed)

@@ -134,7 +134,7 @@ def template_command(
     xlsx: bool = typer.Option(False, "--xlsx", help="An Excel workbook instead of CSV (also chosen by a .xlsx name)."),
 ) -> None:
     """Write an empty import file: the header row (and, in Excel, a sheet that explains the columns)."""
-    from meters.importer import template_csv, template_xlsx
+    from meters.import_format import template_csv, template_xlsx
 
     as_xlsx = xlsx or out.suffix.lower() == ".xlsx"
     out.write_bytes(template_xlsx() if as_xlsx else template_csv())

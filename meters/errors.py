@@ -9,8 +9,9 @@ class ReadingProblems(AppError):
 
     def __init__(self, message: str, problems: list[Problem]):
         first = problems[0] if problems else None
-        super().__init__(message, field=first.field if first else None,
-                         extra={"problems": [p.to_dict() for p in problems]})
+        super().__init__(
+            message, field=first.field if first else None, extra={"problems": [p.to_dict() for p in problems]}
+        )
         self.problems = problems
 
 

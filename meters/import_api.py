@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
-from meters import importer
+from meters import import_format, importer
 
 router = APIRouter(prefix="/api/compounds/{compound_id}/readings", tags=["readings import"])
 
@@ -56,7 +56,7 @@ def import_readings(
 
     A row that needs confirmation (a spike) is never saved from a file: it is reported.
     """
-    data = file.file.read(importer.MAX_FILE_BYTES + 1)
+    data = file.file.read(import_format.MAX_FILE_BYTES + 1)
     report = importer.import_file(session, compound=compound, data=data, filename=file.filename or "", partial=partial)
     return report.to_dict()
 
@@ -70,7 +70,7 @@ def import_readings(
 def template_csv(compound: CompoundDep) -> Response:
     """An empty import file (CSV)."""
     return Response(
-        importer.template_csv(),
+        import_format.template_csv(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="readings-template.csv"'},
     )
@@ -85,7 +85,7 @@ def template_csv(compound: CompoundDep) -> Response:
 def template_xlsx(compound: CompoundDep) -> Response:
     """An empty import workbook (Excel), with a sheet that explains the columns."""
     return Response(
-        importer.template_xlsx(),
+        import_format.template_xlsx(),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="readings-template.xlsx"'},
     )

@@ -68,8 +68,7 @@ class Transformer(SQLModel, table=True):
     __table_args__ = scoped(
         sa.UniqueConstraint("compound_id", "name"),
         # Meters point at transformers and transformers at meters: create this one after both tables.
-        sa.ForeignKeyConstraint(["compound_id", "parent_meter_id"], ["meter.compound_id", "meter.id"],
-                                use_alter=True),
+        sa.ForeignKeyConstraint(["compound_id", "parent_meter_id"], ["meter.compound_id", "meter.id"], use_alter=True),
     )
     id: int | None = id_field()
     compound_id: int = compound_field()

@@ -23,12 +23,14 @@ from compound.i18n import N_, ngettext
 from compound.i18n import gettext as _
 from compound.register.models import Compound
 from compound.web import flash, render
+from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
 from meters.history import meter_facts, meter_history, monthly_use, replacement_chain
 from meters.models import Meter
 from meters.quantity import fmt
 from meters.readings import aware, record_reading
+from meters.replacement import replace_meter
 from meters.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
 from meters.validation import CONFIRMABLE, Code
 
@@ -368,8 +370,6 @@ def replace(
     new_dials: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    from meters.service import replace_meter
-
     values = {
         "final_value": final_value,
         "new_serial": new_serial,
@@ -410,11 +410,9 @@ def add_seal(
     sealed_date: Annotated[str, Form()] = "",
     sealed_by: Annotated[str, Form()] = "",
 ) -> Response:
-    from meters import service
-
     values = {"number": number, "sealed_date": sealed_date, "sealed_by": sealed_by}
     try:
-        seal = service.add_seal(
+        seal = seals.add_seal(
             session,
             compound=compound,
             meter=meter,
@@ -439,11 +437,9 @@ def break_seal(
     broken_by: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    from meters import service
-
     values = {"broken_date": broken_date, "broken_by": broken_by, "note": note, "seal_id": str(seal.id)}
     try:
-        service.break_seal(
+        seals.break_seal(
             session,
             compound=compound,
             seal=seal,

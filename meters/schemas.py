@@ -1,7 +1,8 @@
 """API input and output of the meter register: meters, transformers, unmetered uses, seals, replacement, tree.
 
 Rules that need the database (a parent of the same utility, no cycles, role rules, the fields an estimation
-rule needs) live in meters/service.py, so a PATCH is checked on the meter as it will be.
+rule needs) live in meters/placement.py and meters/unmetered_uses.py, so a PATCH is checked on the meter as
+it will be.
 """
 
 from __future__ import annotations

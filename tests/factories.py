@@ -69,7 +69,7 @@ def make_transformer(session: Session, *, compound: Compound, feeder: Meter, nam
                      rated_kva: str = "400", no_load_loss_w: str = "800", copper_loss_w: str = "4300"):
     """A transformer fed by an electricity utility meter, through the service's checks."""
     from meters.schemas import TransformerCreate
-    from meters.service import create_transformer
+    from meters.transformers import create_transformer
 
     data = TransformerCreate(name=name or f"T{next(_seq)}", rated_kva=Decimal(rated_kva),
                              no_load_loss_w=Decimal(no_load_loss_w), copper_loss_w=Decimal(copper_loss_w),
@@ -81,7 +81,7 @@ def make_unmetered(session: Session, *, compound: Compound, utility: Utility = U
                    rule: str = "lamps", category: str = "courtyard_lamps", parent: Meter | None = None, **figures):
     """An unmetered use through the service; figures are the rule's fields (lamp_count=20, lamp_watts=60, ...)."""
     from meters.schemas import UnmeteredCreate
-    from meters.service import create_unmetered
+    from meters.unmetered_uses import create_unmetered
 
     data = UnmeteredCreate(utility=utility, name=figures.pop("name", None) or f"Use {next(_seq)}",
                            category=category, rule=rule, parent_meter_id=parent.id if parent else None, **figures)

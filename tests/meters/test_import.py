@@ -10,15 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from meters.importer import (
-    Checker,
-    ImportFileError,
-    ImportRefused,
-    import_file,
-    read_table,
-    template_csv,
-    template_xlsx,
-)
+from meters.import_format import ImportFileError, read_table, template_csv, template_xlsx
+from meters.importer import Checker, ImportRefused, import_file
 from meters.models import MeterStatus, Reading, ReadingSource
 from meters.readings import estimate_reading
 from meters.validation import MeterState, check

@@ -9,18 +9,11 @@ from compound.errors import Conflict
 from meters.errors import MeterError, ReadingRefused
 from meters.models import Meter, MeterRole, MeterStatus, Reading, ReadingKind, Utility
 from meters.readings import consumption_between
+from meters.replacement import replace_meter
 from meters.schemas import MeterCreate, MeterUpdate
-from meters.service import (
-    add_seal,
-    break_seal,
-    chain_ids,
-    create_meter,
-    intact_seal,
-    list_seals,
-    meter_tree,
-    replace_meter,
-    update_meter,
-)
+from meters.seals import add_seal, break_seal, intact_seal, list_seals
+from meters.service import chain_ids, create_meter, update_meter
+from meters.tree import meter_tree
 from tests.factories import (
     add_reading,
     make_account,
