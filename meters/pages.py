@@ -26,6 +26,7 @@ from compound.web import flash, render
 from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
+from meters.labels import LABELS
 from meters.history import meter_facts, meter_history, monthly_use, replacement_chain
 from meters.models import Meter
 from meters.quantity import fmt
@@ -43,21 +44,6 @@ IdPath = Annotated[int, Path(ge=1, le=2**62)]
 # A zone sheet of a large living area posts three fields per meter.
 MAX_FORM_FIELDS = 10_000
 
-LABELS: dict[str, str] = {
-    "water": N_("water"),
-    "electricity": N_("electricity"),
-    "utility": N_("utility meter"),
-    "check": N_("check meter"),
-    "billing": N_("billing meter"),
-    "active": N_("active"),
-    "removed": N_("removed"),
-    "manual": N_("manual"),
-    "import": N_("import"),
-    "estimated": N_("estimated"),
-    "regular": N_("regular"),
-    "initial": N_("first reading"),
-    "final": N_("final reading"),
-}
 UNITS = {"water": N_("m³"), "electricity": N_("kWh")}
 FIELD_LABELS: dict[str, str] = {
     "read_at": N_("Reading time"),

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from compound.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.errors import MeterError
+from meters.labels import label
 from meters.lookups import has_row, scoped_row
 from meters.models import Meter, MeterRole, MeterStatus, Transformer, UnmeteredUse, Utility
 
@@ -21,7 +22,7 @@ def check_place(session: Session, *, compound: Compound, state: dict[str, Any]) 
         raise MeterError(_("A billing meter needs the account it bills."), field="account_id")
     if role is not MeterRole.billing and state.get("account_id") is not None:
         raise MeterError(
-            _("Only a billing meter belongs to an account; a %(role)s meter does not.", role=role), field="account_id"
+            _("Only a billing meter belongs to an account; a %(role)s does not.", role=label(role)), field="account_id"
         )
     if (
         state.get("account_id") is not None
@@ -83,8 +84,8 @@ def check_parent_meter(parent: Meter, *, utility: Utility, field: str) -> None:
             _(
                 "Meter %(serial)s measures %(parent)s; it cannot be upstream of %(utility)s.",
                 serial=parent.serial,
-                parent=parent.utility,
-                utility=utility,
+                parent=label(parent.utility),
+                utility=label(utility),
             ),
             field=field,
         )

@@ -101,5 +101,5 @@ def break_on_removal(session: Session, *, compound: Compound, meter: Meter, on: 
     seal = intact_seal(session, compound=compound, meter=meter)
     if seal is not None:
         seal.broken_date, seal.broken_by = max(on, seal.sealed_date), by or "-"
-        seal.broken_note = _("Meter taken out")
+        seal.broken_note = "meter taken out"  # stored: the same words whatever language the request used
         session.flush()

@@ -11,6 +11,7 @@ from compound.i18n import gettext as _
 from compound.register.models import Compound, Zone
 from compound.register.service import changes, fields_of, unique_fallback
 from meters.errors import MeterError
+from meters.labels import label
 from meters.lookups import scoped_row
 from meters.models import EstimateRule, Meter, UnmeteredUse, Utility
 from meters.placement import check_parent_meter
@@ -32,15 +33,15 @@ def _check_unmetered(session: Session, *, compound: Compound, state: dict[str, A
         raise MeterError(
             _(
                 "The %(rule)s rule estimates %(right)s, not %(utility)s.",
-                rule=rule,
-                right=RULE_UTILITY[rule],
-                utility=utility,
+                rule=label(rule),
+                right=label(RULE_UTILITY[rule]),
+                utility=label(utility),
             ),
             field="rule",
         )
     for name in RULE_FIELDS[rule]:
         if state.get(name) is None:
-            raise MeterError(_("The %(rule)s rule needs %(field)s.", rule=rule, field=name), field=name)
+            raise MeterError(_("The %(rule)s rule needs %(field)s.", rule=label(rule), field=label(name)), field=name)
     for name in ALL_RULE_FIELDS:
         if name not in RULE_FIELDS[rule]:
             state[name] = None
@@ -48,7 +49,7 @@ def _check_unmetered(session: Session, *, compound: Compound, state: dict[str, A
     if start and end and end < start:
         raise MeterError(
             _(
-                "The last active day %(end)s is before the first %(start)s.",
+                "The last active day %(end)s is before the first active day %(start)s.",
                 end=end.isoformat(),
                 start=start.isoformat(),
             ),

@@ -61,7 +61,7 @@ def build_demo_cli(only_if_empty: bool = False) -> None:
         counts = summary(session, compound_id=demo.compound_id)
         users = ensure_demo_users(session, compound_id=demo.compound_id)
     table = Table(title=_("Demo compound %(code)s", code=demo.code))
-    table.add_column(_("Rows"))
+    table.add_column(_("Records"))
     table.add_column(_("Count"), justify="right")
     for key, n in counts.items():
         table.add_row(_(COUNTS[key]), str(n))

@@ -24,7 +24,7 @@ LABELS: dict[str, str] = {
     "living": N_("living"),
     "public": N_("public"),
     "household": N_("household"),
-    "self": N_("itself"),
+    "self": N_("self-paid"),
     "finance_bureau": N_("the finance bureau"),
 }
 ACCOUNT_KINDS = {"household": AccountKind.household, "office": AccountKind.office}

@@ -18,7 +18,7 @@ def test_the_sheet_fits_a_phone_and_shows_the_meters_in_walking_order(phone, sit
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     serials = phone.locator("a.serial").all_inner_texts()
     assert serials == [f"W3-{i:03d}" for i in range(1, 11)]
-    assert "estimate stands" in row(phone, site.meter_ids[1]).inner_text()
+    assert "estimated reading in use" in row(phone, site.meter_ids[1]).inner_text()
     badge = "getComputedStyle(document.querySelector('#m%d td.what'), '::after').content"
     assert "not read yet" in phone.evaluate(badge % site.meter_ids[0])
     phone.screenshot(path=str(site.shots / "round_sheet_en.png"), full_page=True)
