@@ -51,8 +51,11 @@ def id_field() -> Any:
 
 
 def compound_field() -> Any:
-    """The compound a row belongs to: the shard key, present on every compound table."""
-    return Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("compound.id"), nullable=False, index=True))
+    """The compound a row belongs to: the shard key, present on every compound table.
+
+    No index of its own: every compound table's unique (compound_id, id) already leads with it.
+    """
+    return Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("compound.id"), nullable=False))
 
 
 def at_field(*, nullable: bool = False, index: bool = False) -> Any:

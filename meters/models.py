@@ -184,7 +184,8 @@ class Reading(SQLModel, table=True):
     confirmed: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
     # An estimated reading is superseded by the real reading that came after it, and a wrong reading by its
     # correction; either then counts for nothing but stays, so history is never rewritten.
-    superseded_by_id: int | None = _fk_id()
+    # Neither is looked up by, and readings are never deleted: no index to keep up on every insert.
+    superseded_by_id: int | None = _fk_id(index=False)
     # The wrong reading this one corrects.
-    corrects_id: int | None = _fk_id()
+    corrects_id: int | None = _fk_id(index=False)
     created_at: datetime | None = created_at_field()
