@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
         "Authenticate with `Authorization: Bearer <API token>` (create one on /account).",
     )
     errors_http.install(app)
+    errors_http.document_errors(app)
     security.install(app)
 
     @app.middleware("http")
@@ -101,5 +102,5 @@ def create_app() -> FastAPI:
         return response
 
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors_http.ERROR_RESPONSES)
     return app

@@ -1,11 +1,13 @@
 """Errors to responses: JSON under /api, a page elsewhere. Never a bare 500 for bad input."""
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compound.errors import AppError
@@ -13,6 +15,52 @@ from compound.i18n import gettext as _
 from compound.web import render
 
 log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str = ""
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers: what went wrong, and the field it concerns."""
+
+    model_config = ConfigDict(extra="allow")  # e.g. a refused reading's `problems`
+    error: str
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (401, "Not logged in, or the token is revoked"),
+        (403, "Your role may not do this"),
+        (404, "No such object in this compound"),
+        (409, "Conflicts with what is there"),
+        (422, "The input is refused; `field` names the field and `detail` the reason"),
+    )
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI document describes the error bodies the app really sends, not FastAPI's default."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(body.pop("$defs", {}))
+            # Every 422 of FastAPI's document points at this name; make it the body the app really sends.
+            schemas["HTTPValidationError"] = body
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _wants_json(request: Request) -> bool:

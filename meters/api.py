@@ -14,6 +14,7 @@ from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
+from compound.params import Offset
 from meters import replacement, seals, service, transformers, tree, unmetered_uses
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility
@@ -57,7 +58,7 @@ def list_meters(
     account_id: RefId = None,
     status: MeterStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> object:
     return service.list_meters(
         session,

@@ -26,8 +26,8 @@ from compound.web import flash, render
 from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
-from meters.labels import LABELS
 from meters.history import meter_facts, meter_history, monthly_use, replacement_chain
+from meters.labels import LABELS
 from meters.models import Meter
 from meters.quantity import fmt
 from meters.readings import aware, record_reading

@@ -11,18 +11,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from compound.params import in_years
 from meters.models import Reading, ReadingKind, ReadingSource, Utility
 from meters.quantity import to_decimal
 from meters.validation import CONFIRMABLE, Code
-
-# Years outside these are typing mistakes, and far enough out (year 1, 9999) the timezone arithmetic overflows.
-YEARS = range(1970, 2200)
-
-
-def _plausible_time(at: datetime | None) -> datetime | None:
-    if at is not None and at.year not in YEARS:
-        raise ValueError(f"the year must be between {YEARS.start} and {YEARS.stop - 1}")
-    return at
 
 
 def _confirmable(codes: list[str]) -> list[str]:
@@ -49,7 +41,7 @@ def _dial_text(v: object) -> object:
 
 
 DialValue = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_dial_text)]
-At = Annotated[datetime | None, AfterValidator(_plausible_time)]
+At = Annotated[datetime | None, AfterValidator(in_years)]
 Note = Annotated[str, Field(max_length=500)]
 Who = Annotated[str, Field(max_length=100)]
 

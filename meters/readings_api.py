@@ -9,11 +9,11 @@ from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
+from compound.params import YEARS
 from meters import corrections, readings
 from meters.deps import MeterDep
 from meters.models import Utility
 from meters.reading_schemas import (
-    YEARS,
     CorrectionCreate,
     EstimateCreate,
     MissedMeterRead,

@@ -11,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, computed_field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, computed_field
 
+from compound.params import PlausibleDate, in_years
 from compound.register.schemas import Input, Output
 from meters.models import EstimateRule, MeterRole, MeterStatus, UnmeteredCategory, Utility
 
@@ -47,7 +48,7 @@ class MeterCreate(Input):
     multiplier: Multiplier = 1
     dials: Dials = 6
     walk_order: WalkOrder = 0
-    installed_date: date | None = None
+    installed_date: PlausibleDate | None = None
     hv_side: bool = Field(False, description="Utility meters only: metered on the transformers' high-voltage side.")
 
 
@@ -63,12 +64,12 @@ class MeterUpdate(Input):
     multiplier: Multiplier | None = None
     dials: Dials | None = None
     walk_order: WalkOrder | None = None
-    installed_date: date | None = None
+    installed_date: PlausibleDate | None = None
     hv_side: bool | None = None
     status: MeterStatus | None = Field(
         None, description="Take a meter out of service without a successor (use the replacement endpoint to swap it)."
     )
-    removed_date: date | None = None
+    removed_date: PlausibleDate | None = None
 
 
 class MeterRead(Output):
@@ -100,7 +101,9 @@ class ReplacementCreate(Input):
     final_value: ReadingValue = Field(description="The old meter's last reading.")
     new_serial: Serial
     new_value: ReadingValue = Field(description="The new meter's first reading.")
-    at: AwareDatetime = Field(description="When the meters were swapped (with a timezone offset).")
+    at: Annotated[AwareDatetime, AfterValidator(in_years)] = Field(
+        description="When the meters were swapped (with a timezone offset)."
+    )
     read_by: Person = ""
     new_multiplier: Multiplier | None = Field(None, description="Defaults to the old meter's.")
     new_dials: Dials | None = Field(None, description="Defaults to the old meter's.")
@@ -163,8 +166,8 @@ class UnmeteredFields(Input):
     litres_per_m2_day: Decimal | None = Field(
         None, gt=0, max_digits=8, decimal_places=3, description="area: litres per m² a day."
     )
-    active_from_date: date | None = Field(None, description="First day it is in use (none: always).")
-    active_to_date: date | None = Field(None, description="Last day it is in use, inclusive (none: still).")
+    active_from_date: PlausibleDate | None = Field(None, description="First day it is in use (none: always).")
+    active_to_date: PlausibleDate | None = Field(None, description="Last day it is in use, inclusive (none: still).")
 
 
 class UnmeteredCreate(UnmeteredFields):
@@ -218,12 +221,12 @@ class EstimateRead(BaseModel):
 
 class SealCreate(Input):
     number: Annotated[str, Field(min_length=1, max_length=64)]
-    sealed_date: date
+    sealed_date: PlausibleDate
     sealed_by: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class SealBreak(Input):
-    broken_date: date
+    broken_date: PlausibleDate
     broken_by: Annotated[str, Field(min_length=1, max_length=100)]
     note: Note = ""
 

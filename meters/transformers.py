@@ -27,7 +27,8 @@ def _check_feeder(session: Session, *, compound: Compound, meter_id: int) -> Non
     if feeder.utility != Utility.electricity or feeder.role != MeterRole.utility:
         raise MeterError(
             _(
-                "Meter %(serial)s is not an electricity utility meter; only an electricity utility meter can feed a transformer.",
+                "Meter %(serial)s is not an electricity utility meter; "
+                "only an electricity utility meter can feed a transformer.",
                 serial=feeder.serial,
             ),
             field="parent_meter_id",

@@ -1,6 +1,7 @@
 """Users for permission and security tests: one per role, logged in by cookie or by API token."""
 
 import re
+from itertools import count
 from functools import lru_cache
 
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from compound.auth import passwords, service
 from compound.auth.models import Role, User, UserCompound
 
 PASSWORD = "brass-lantern-river-42"
+_numbers = count(1)
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,12 @@
 """The audit trail as the API returns it."""
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from compound.params import PlausibleDate
 
 
 class AuditQuery(BaseModel):
@@ -13,8 +15,8 @@ class AuditQuery(BaseModel):
     object_id: str | None = Field(default=None, max_length=64)
     username: str | None = Field(default=None, max_length=64)
     action: str | None = Field(default=None, max_length=32)
-    since: date | None = None
-    until: date | None = None
+    since: PlausibleDate | None = None
+    until: PlausibleDate | None = None
 
 
 class AuditRead(BaseModel):

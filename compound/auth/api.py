@@ -16,6 +16,7 @@ from compound.auth.schemas import (
     UserUpdate,
 )
 from compound.deps import SessionDep
+from compound.params import IdPath
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -52,19 +53,19 @@ def create_user(data: UserCreate, session: SessionDep, principal: PrincipalDep) 
 
 
 @router.get("/users/{user_id}", response_model=UserRead, dependencies=[Require(Perm.users_manage)])
-def get_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserRead:
+def get_user(user_id: IdPath, session: SessionDep, principal: PrincipalDep) -> UserRead:
     return _read(session, service.get_visible_user(session, principal=principal, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, dependencies=[Require(Perm.users_manage)])
-def update_user(user_id: int, data: UserUpdate, session: SessionDep, principal: PrincipalDep) -> UserRead:
+def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, principal: PrincipalDep) -> UserRead:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
     service.update_user(session, principal=principal, user=user, **data.model_dump(exclude_unset=True))
     return _read(session, user)
 
 
 @router.post("/users/{user_id}/password", response_model=UserRead, dependencies=[Require(Perm.users_manage)])
-def reset_password(user_id: int, data: PasswordReset, session: SessionDep, principal: PrincipalDep) -> UserRead:
+def reset_password(user_id: IdPath, data: PasswordReset, session: SessionDep, principal: PrincipalDep) -> UserRead:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
     service.set_password(session, user=user, password=data.password)
     service.revoke_sessions(session, user_id=user.id)
@@ -83,5 +84,5 @@ def create_token(data: TokenCreate, session: SessionDep, principal: PrincipalDep
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenRead, dependencies=[Require(Perm.self_service)])
-def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) -> TokenRead:
+def revoke_token(token_id: IdPath, session: SessionDep, principal: PrincipalDep) -> TokenRead:
     return TokenRead.model_validate(service.revoke_token(session, user=principal.user, token_id=token_id))

@@ -21,6 +21,7 @@ from compound.auth.service import LoginRefused, Principal, TooManyAttempts
 from compound.deps import SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
+from compound.params import IdPath
 from compound.web import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +141,7 @@ def create_token(request: Request, session: SessionDep, name: Annotated[str, For
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(Perm.self_service)])
-def revoke_token(request: Request, session: SessionDep, token_id: int) -> Response:
+def revoke_token(request: Request, session: SessionDep, token_id: IdPath) -> Response:
     principal: Principal = request.state.principal
     service.revoke_token(session, user=principal.user, token_id=token_id)
     flash(request, _("The token was revoked."))

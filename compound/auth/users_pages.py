@@ -11,6 +11,7 @@ from compound.auth.models import Role
 from compound.auth.permissions import Perm
 from compound.deps import SessionDep
 from compound.i18n import gettext as _
+from compound.params import IdPath
 from compound.web import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +51,7 @@ def set_active(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    user_id: int,
+    user_id: IdPath,
     active: Annotated[bool, Form()] = False,
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
@@ -69,7 +70,7 @@ def reset_password(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    user_id: int,
+    user_id: IdPath,
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
@@ -84,7 +85,7 @@ def edit_user(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    user_id: int,
+    user_id: IdPath,
     role: Annotated[Role, Form()],
     compound_ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI copies defaults)
 ) -> Response:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
 from compound.deps import CompoundDep, SessionDep
+from compound.params import MAX_OFFSET
 from compound.register import service
 from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
 from compound.register.schemas import (
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api", tags=["register"])
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 RefId = Annotated[int | None, Query(ge=1, le=2**62)]
 
 

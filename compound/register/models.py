@@ -42,8 +42,7 @@ class Compound(SQLModel, table=True):
     code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False, unique=True))
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     timezone: str = Field(default="Asia/Shanghai", sa_column=sa.Column(sa.String(64), nullable=False))
-    spike_factor: Decimal = Field(default=Decimal("3"),
-                                  sa_column=sa.Column(sa.Numeric(6, 2), nullable=False))
+    spike_factor: Decimal = Field(default=Decimal("3"), sa_column=sa.Column(sa.Numeric(6, 2), nullable=False))
     is_demo: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
     created_at: datetime | None = created_at_field()
 

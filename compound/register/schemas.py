@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from compound.i18n import gettext as _
+from compound.params import PlausibleDate
 from compound.register.models import AccountKind, Payer, ZoneKind
 
 
@@ -110,8 +111,8 @@ class AccountCreate(Input):
     flat: Short | None = None
     phone: Short | None = None
     payer: Payer = Field(Payer.self, description="Office units only: self, or the finance bureau on its behalf.")
-    move_in_date: date | None = None
-    move_out_date: date | None = None
+    move_in_date: PlausibleDate | None = None
+    move_out_date: PlausibleDate | None = None
 
 
 class AccountUpdate(Input):
@@ -122,8 +123,8 @@ class AccountUpdate(Input):
     flat: Short | None = None
     phone: Short | None = None
     payer: Payer | None = None
-    move_in_date: date | None = None
-    move_out_date: date | None = None
+    move_in_date: PlausibleDate | None = None
+    move_out_date: PlausibleDate | None = None
 
 
 class AccountRead(Output):

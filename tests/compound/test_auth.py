@@ -180,3 +180,11 @@ def test_security_headers_are_sent(anon):
     r = anon.get("/login")
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_nul_characters_are_refused_with_a_reason(anon):
+    r = anon.get("/api/audit?action=%00")
+    assert r.status_code == 422 and r.json()["field"] == "query"
+    r = anon.post("/api/compounds/1/zones", content=b'{"name": "a\\u0000b", "kind": "living"}',
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"]
