@@ -76,6 +76,16 @@ def _field(loc: tuple | list) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError) -> Response:
+        if exc.status_code in (401, 403):
+            principal = getattr(request.state, "principal", None)
+            log.info(
+                "refused %s %s: %s user=%s ip=%s",
+                request.method,
+                request.url.path,
+                exc.status_code,
+                principal.user.username if principal else "-",
+                request.client.host if request.client else "-",
+            )
         if _wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
             return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)

@@ -1,6 +1,7 @@
 """Logging in and out, sessions, API tokens, throttling, and users."""
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,8 @@ from compound.auth import passwords
 from compound.auth.models import ApiToken, LoginAttempt, Role, User, UserCompound, WebSession
 from compound.errors import AppError, Conflict, InvalidInput, NotFound
 from compound.i18n import gettext as _
+
+log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = timedelta(minutes=60)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -57,6 +60,11 @@ def _recent_failures(session: Session, *, column: sa.ColumnElement, value: str, 
 
 
 def _log_attempt(session: Session, *, username: str, ip: str, now: datetime, success: bool, reason: str) -> None:
+    # Kept in the database (throttling, review) and in the server log (the operators' monitoring).
+    if success:
+        log.info("login ok user=%r ip=%s", username, ip)
+    else:
+        log.warning("login refused user=%r ip=%s reason=%s", username, ip, reason)
     session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason))
     session.flush()
 

@@ -185,6 +185,31 @@ def test_security_headers_are_sent(anon):
 def test_nul_characters_are_refused_with_a_reason(anon):
     r = anon.get("/api/audit?action=%00")
     assert r.status_code == 422 and r.json()["field"] == "query"
-    r = anon.post("/api/compounds/1/zones", content=b'{"name": "a\\u0000b", "kind": "living"}',
-                  headers={"content-type": "application/json"})
+    r = anon.post(
+        "/api/compounds/1/zones",
+        content=b'{"name": "a\\u0000b", "kind": "living"}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 422 and "NUL" in r.json()["detail"]
+
+
+def test_another_compound_is_404_not_403_and_not_listed(anon, session):
+    mine, theirs = make_compound(session), make_compound(session)
+    user = make_user(session, role=Role.manager, compounds=[mine])
+    headers = bearer(session, user)
+    listed = {c["id"] for c in anon.get("/api/compounds", headers=headers).json()}
+    assert listed == {mine.id}
+    for path in (f"/api/compounds/{theirs.id}", f"/api/compounds/{theirs.id}/meters", f"/c/{theirs.id}/"):
+        assert anon.get(path, headers=headers).status_code == 404, path
+    assert anon.get(f"/api/compounds/{mine.id}/meters", headers=headers).status_code == 200
+
+
+def test_every_login_and_refusal_is_logged(anon, session, caplog):
+    make_user(session, role=Role.finance, username="xu")
+    token = _login_form(anon)
+    with caplog.at_level("INFO"):
+        anon.post("/login", data={"username": "xu", "password": "wrong-wrong-wrong", "csrf_token": token})
+        anon.post("/login", data={"username": "xu", "password": PASSWORD, "csrf_token": token})
+        anon.get("/api/users")  # now logged in as finance: refused
+    text = caplog.text
+    assert "login refused user='xu'" in text and "login ok user='xu'" in text and "refused GET /api/users: 403" in text
