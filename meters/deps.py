@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import NotFound
 from compound.i18n import gettext as _
+from meters.lookups import scoped_row
 from meters.models import Meter, Seal, Transformer, UnmeteredUse
 
 
@@ -47,9 +48,7 @@ SealDep = Annotated[Seal, Depends(get_seal_or_404)]
 def get_transformer_or_404(
     session: SessionDep, compound: CompoundDep, transformer_id: Annotated[int, _id_path()]
 ) -> Transformer:
-    row = session.exec(
-        select(Transformer).where(Transformer.compound_id == compound.id, Transformer.id == transformer_id)
-    ).first()
+    row = scoped_row(session, Transformer, compound=compound, row_id=transformer_id)
     if row is None:
         raise NotFound(_("No such transformer."), field="transformer_id")
     return row
@@ -61,9 +60,7 @@ TransformerDep = Annotated[Transformer, Depends(get_transformer_or_404)]
 def get_unmetered_or_404(
     session: SessionDep, compound: CompoundDep, unmetered_id: Annotated[int, _id_path()]
 ) -> UnmeteredUse:
-    row = session.exec(
-        select(UnmeteredUse).where(UnmeteredUse.compound_id == compound.id, UnmeteredUse.id == unmetered_id)
-    ).first()
+    row = scoped_row(session, UnmeteredUse, compound=compound, row_id=unmetered_id)
     if row is None:
         raise NotFound(_("No such unmetered use."), field="unmetered_id")
     return row
