@@ -131,6 +131,13 @@ def _after_flush(session: OrmSession, _ctx: Any) -> None:
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)
 
 
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _after_rollback(session: OrmSession, _previous: Any) -> None:
+    # A flush that failed must not leave its entries to be written by the next one.
+    session.info.pop("audit_pending", None)
+    session.info.pop("audit_new", None)
+
+
 def record(
     session: Session,
     *,
