@@ -22,8 +22,10 @@ from compound.settings import get_settings
 from compound.web import ROOT
 from meters import api as meters_api
 from meters import import_api as meters_import_api
+from meters import import_pages as meters_import_pages
 from meters import pages as meters_pages
 from meters import readings_api as meters_readings_api
+from meters import register_pages as meters_register_pages
 
 LANG_COOKIE = "lang"
 ROUTERS = (
@@ -36,7 +38,9 @@ ROUTERS = (
     auth_pages,
     users_pages,
     register_pages,
+    meters_register_pages,
     meters_pages,
+    meters_import_pages,
 )
 
 

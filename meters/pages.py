@@ -26,11 +26,11 @@ from compound.web import flash, render
 from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
-from meters.history import meter_facts, meter_history, monthly_use, replacement_chain
+from meters.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
 from meters.labels import LABELS
-from meters.models import Meter
+from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
-from meters.readings import aware, record_reading
+from meters.readings import aware, estimate_reading, load_states, record_reading
 from meters.replacement import replace_meter
 from meters.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
 from meters.validation import CONFIRMABLE, Code
@@ -273,6 +273,49 @@ def _meter_path(compound: Compound, meter_id: int) -> str:
     return f"/c/{compound.id}/meters/{meter_id}"
 
 
+def _month_start(now: datetime, tz: ZoneInfo) -> datetime:
+    return now.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _this_months(history: list[HistoryRow], meter: Meter, since: datetime, *, estimated: bool) -> HistoryRow | None:
+    """The meter's newest counted reading since `since`: a real one, or (estimated=True) a standing estimate."""
+    for h in history:  # newest first
+        if h.read_at < since:
+            return None
+        if h.meter_id == meter.id and not h.superseded and (h.source == ReadingSource.estimated) == estimated:
+            return h
+    return None
+
+
+def _estimate_blocked(history: list[HistoryRow], meter: Meter, now: datetime, tz: ZoneInfo) -> AppError | None:
+    """Why no estimate should be made now, when the meter was read or estimated this month; else None.
+
+    The service would estimate again after either; the page must not, or a second click doubles the estimate.
+    """
+    since = _month_start(now, tz)
+    if h := _this_months(history, meter, since, estimated=False):
+        when = h.read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return FormProblem(
+            _("Meter %(serial)s was read this month (%(at)s): nothing to estimate.", serial=meter.serial, at=when)
+        )
+    if h := _this_months(history, meter, since, estimated=True):
+        when = h.read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return FormProblem(
+            _("Meter %(serial)s already has an estimated reading this month (%(at)s).", serial=meter.serial, at=when)
+        )
+    return None
+
+
+def _offer_estimate(
+    session: Session, compound: Compound, meter: Meter, history: list[HistoryRow], now: datetime
+) -> bool:
+    """Show the estimate button: an active meter, not read this month, with enough history to estimate from."""
+    if meter.status != MeterStatus.active or _estimate_blocked(history, meter, now, ZoneInfo(compound.timezone)):
+        return False
+    state = load_states(session, compound_id=compound.id, meter_ids=[meter.id], now=now)[meter.id]
+    return state.last_value is not None and state.avg_daily is not None
+
+
 def _meter_page(
     request: Request,
     session: Session,
@@ -303,6 +346,7 @@ def _meter_page(
             "error": error,
             "form_name": form_name,
             "values": values or {},
+            "offer_estimate": _offer_estimate(session, compound, meter, history, now),
         },
         status_code=status_code,
     )
@@ -436,4 +480,25 @@ def break_seal(
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "break", values)
     flash(request, _("Seal %(number)s recorded as broken.", number=seal.number))
+    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)
+
+
+@router.post("/c/{compound_id}/meters/{meter_id}/estimate", name="meter_estimate", dependencies=READ)
+def estimate(request: Request, session: SessionDep, compound: CompoundDep, meter: MeterDep) -> Response:
+    now = clock.now()
+    history = meter_history(session, compound_id=compound.id, meter_ids=[meter.id])
+    try:
+        if blocked := _estimate_blocked(history, meter, now, ZoneInfo(compound.timezone)):
+            raise blocked
+        reading = estimate_reading(session, compound=compound, meter=meter, at=now, now=now)
+    except AppError as exc:
+        return _form_failed(request, session, compound, meter, exc, "estimate", {})
+    flash(
+        request,
+        _(
+            "Estimated reading %(value)s saved for meter %(serial)s; the next real reading replaces it.",
+            value=fmt(reading.value_milli),
+            serial=meter.serial,
+        ),
+    )
     return RedirectResponse(_meter_path(compound, meter.id), status_code=303)

@@ -1,8 +1,8 @@
 """Users for permission and security tests: one per role, logged in by cookie or by API token."""
 
 import re
-from itertools import count
 from functools import lru_cache
+from itertools import count
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session

@@ -1,0 +1,82 @@
+"""The readings import page: upload a .csv or .xlsx file and see, row by row, what was saved and what was not.
+
+The result is the answer to the upload itself (not a redirect): the report of refused rows is too long for a
+flash message, and sending the same file twice would be refused as duplicates anyway.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from compound.auth.deps import Require
+from compound.auth.permissions import Perm
+from compound.deps import CompoundDep, SessionDep
+from compound.errors import AppError
+from compound.i18n import gettext as _
+from compound.register.models import Compound
+from compound.web import render
+from meters import import_format, importer
+
+router = APIRouter(include_in_schema=False)
+READ = [Require(Perm.readings_write)]
+# A file of 100,000 bad rows would make a page no browser wants: list the first ones, count the rest.
+MAX_LISTED = 1000
+
+
+def _page(
+    request: Request,
+    compound: Compound,
+    *,
+    report: importer.ImportReport | None = None,
+    error: AppError | None = None,
+    filename: str = "",
+    partial: bool = False,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "compound": compound,
+        "report": report,
+        "issues": report.issues[:MAX_LISTED] if report else [],
+        "error": error,
+        "filename": filename,
+        "partial": partial,
+    }
+    return render(request, "meters/import.html", context, status_code=status_code)
+
+
+def _run(session: Session, compound: Compound, upload: UploadFile | None, partial: bool) -> importer.ImportReport:
+    """The import's report; raises ImportRefused (nothing saved) or an AppError naming the file's problem."""
+    if upload is None or not upload.filename:  # a form sent with no file chosen has an empty file part
+        raise import_format.ImportFileError(_("Choose a .csv or .xlsx file to import."), field="file")
+    data = upload.file.read(import_format.MAX_FILE_BYTES + 1)
+    return importer.import_file(session, compound=compound, data=data, filename=upload.filename, partial=partial)
+
+
+@router.get("/c/{compound_id}/import", name="readings_import", dependencies=READ)
+def import_page(request: Request, compound: CompoundDep) -> Response:
+    return _page(request, compound)
+
+
+@router.post("/c/{compound_id}/import", dependencies=READ)
+def import_upload(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    partial: Annotated[str, Form()] = "",
+) -> Response:
+    keep_valid = bool(partial)
+    filename = (file.filename or "") if file else ""
+    try:
+        report = _run(session, compound, file, keep_valid)
+    except importer.ImportRefused as exc:
+        session.rollback()  # the rows were only checked, but leave no lock or half-step behind
+        return _page(
+            request, compound, report=exc.report, filename=filename, partial=keep_valid, status_code=exc.status_code
+        )
+    except AppError as exc:
+        session.rollback()
+        return _page(request, compound, error=exc, filename=filename, partial=keep_valid, status_code=exc.status_code)
+    return _page(request, compound, report=report, filename=filename, partial=keep_valid)
