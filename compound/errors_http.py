@@ -83,7 +83,7 @@ def install(app: FastAPI) -> None:
                 request.method,
                 request.url.path,
                 exc.status_code,
-                principal.user.username if principal else "-",
+                principal.view.username if principal else "-",
                 request.client.host if request.client else "-",
             )
         if _wants_json(request):

@@ -57,13 +57,12 @@ def render(
     """A page, with the logged-in user and the CSRF token every form must carry."""
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
     principal = getattr(request.state, "principal", None)
-    web_session = getattr(principal, "session", None)
     html = env.get_template(template).render(
         request=request,
         locale=i18n.get_locale(),
         flashes=flashes,
-        user=principal.user if principal else None,
-        csrf_token=web_session.csrf_token if web_session else "",
+        user=principal.view if principal else None,
+        csrf_token=principal.csrf_token if principal else "",
         **(context or {}),
     )
     return HTMLResponse(html, status_code=status_code)

@@ -66,7 +66,7 @@ async def current_principal(request: Request, session=Depends(get_session)) -> P
     elif cookie := request.cookies.get(SESSION_COOKIE):
         principal = service.principal_from_session(session, cookie)
         if principal and request.method not in SAFE_METHODS:
-            await _check_csrf(request, principal.session.csrf_token)  # type: ignore[union-attr]
+            await _check_csrf(request, principal.csrf_token)
     if principal is None:
         raise NotAuthenticated(_("Please log in."))
     request.state.principal = principal

@@ -3,7 +3,7 @@
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,16 +34,34 @@ class TooManyAttempts(AppError):
 
 
 @dataclass(frozen=True)
+class UserView:
+    """The user as pages and logs show it: plain values that outlive the request's database session."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is asking: the user, how they authenticated, and the compounds they may see."""
 
     user: User
     compound_ids: frozenset[int]
     session: WebSession | None = None  # None when authenticated by an API token
+    # Taken at once: an error page is drawn after the request's session has rolled back and closed.
+    view: UserView = field(init=False)
+    csrf_token: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        u = self.user
+        object.__setattr__(self, "view", UserView(u.id, u.username, u.display_name, Role(u.role)))
+        object.__setattr__(self, "csrf_token", self.session.csrf_token if self.session else "")
 
     @property
     def role(self) -> Role:
-        return Role(self.user.role)
+        return self.view.role
 
 
 def token_hash(token: str) -> str:
