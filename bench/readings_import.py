@@ -27,9 +27,9 @@ PREVIOUS_AT = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)  # 2026-10-01T08:00 in Asi
 
 def build(url: str, n: int, csv_path: Path) -> int:
     """The compound, its meters and their previous readings (bulk, untimed), and the file to import."""
-    from compound.db import make_engine
-    from compound.migrate import upgrade
+    from compound.kit.db import make_engine
     from compound.register.models import Compound
+    from compound.shell.migrate import upgrade
     from meters.models import Meter, Reading
 
     upgrade(url)
@@ -91,7 +91,7 @@ def build(url: str, n: int, csv_path: Path) -> int:
 
 def timed_import(url: str, cid: int, csv_path: Path) -> tuple[float, int, int]:
     """Seconds from reading the file to the commit, as `compound readings import FILE --partial` does it."""
-    from compound.db import make_engine, session_scope
+    from compound.kit.db import make_engine, session_scope
     from compound.register.models import Compound
     from meters.importer import import_file
 

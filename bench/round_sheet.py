@@ -1,7 +1,7 @@
 """Benchmark: the round sheet of a 200-meter building under 8 concurrent clients, beside the floor.
 
 Builds a SQLite database (migrations) with one compound and a building of 200 meters with 24 monthly
-readings each, serves `compound.asgi:app` with uvicorn (2 workers) and loads GET round sheet with a
+readings each, serves `compound.shell.asgi:app` with uvicorn (2 workers) and loads GET round sheet with a
 simple keep-alive load generator; then does the same to ../shared/bench/floor_web.py's GET /round/0.
 
     python bench/round_sheet.py [--quick]
@@ -39,9 +39,9 @@ def seed(url: str) -> tuple[str, dict[str, str]]:
     """
     import sqlalchemy as sa
 
-    from compound.db import make_engine
-    from compound.migrate import upgrade
+    from compound.kit.db import make_engine
     from compound.register.models import Building, Compound, Zone
+    from compound.shell.migrate import upgrade
     from meters.models import Meter, Reading
 
     upgrade(url)
@@ -251,11 +251,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-round-sheet-"))
     try:
-        url = f"sqlite:///{tmp / 'compound.db'}"
+        url = f"sqlite:///{tmp / 'compound.kit.db'}"
         path, headers = seed(url)
         port = free_port()
         proc = start_server(
-            ["compound.asgi:app"],
+            ["compound.shell.asgi:app"],
             cwd=ROOT,
             port=port,
             path=path,

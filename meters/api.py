@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.errors import InvalidInput
-from compound.i18n import gettext as _
-from compound.params import Offset
+from compound.kit.db import SessionDep
+from compound.kit.errors import InvalidInput
+from compound.kit.i18n import gettext as _
+from compound.kit.params import Offset
+from compound.register.deps import CompoundDep
 from meters import replacement, seals, service, transformers, tree, unmetered_uses
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility

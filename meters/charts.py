@@ -13,8 +13,8 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 from meters.history import MonthUse
 
 FONT_FILE = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from compound.errors import AppError
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.errors import AppError
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 
 if TYPE_CHECKING:
     from meters.importer import ImportReport
@@ -38,7 +38,7 @@ def import_command(
     Exit status: 0 every row saved; 2 some saved, others refused (--partial); 1 nothing saved.
     """
     from compound.audit.service import Actor, set_actor
-    from compound.db import session_scope
+    from compound.kit.db import session_scope
     from meters.importer import ImportRefused, find_compound, import_file
 
     out, err = Console(), Console(stderr=True)

@@ -5,8 +5,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound.errors import Conflict, NotFound
-from compound.i18n import gettext as _
+from compound.kit.errors import Conflict, NotFound
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.models import Meter, Reading, ReadingKind, ReadingSource
 from meters.readings import _lock_meter, record_reading

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlmodel import Session, select
 
-from compound.deps import CompoundDep, SessionDep
-from compound.errors import NotFound
-from compound.i18n import gettext as _
+from compound.kit.db import SessionDep
+from compound.kit.errors import NotFound
+from compound.kit.i18n import gettext as _
+from compound.register.deps import CompoundDep
 from meters.lookups import scoped_row
 from meters.models import Meter, Seal, Transformer, UnmeteredUse
 

@@ -1,6 +1,6 @@
 """Errors the meter services raise."""
 
-from compound.errors import AppError, Conflict, InvalidInput
+from compound.kit.errors import AppError, Conflict, InvalidInput
 from meters.validation import Problem
 
 

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
+from compound.kit.db import SessionDep
+from compound.register.deps import CompoundDep
 from meters import import_format, importer
 
 router = APIRouter(prefix="/api/compounds/{compound_id}/readings", tags=["readings import"])

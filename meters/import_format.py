@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
-from compound.errors import InvalidInput
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.errors import InvalidInput
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 
 COLUMNS = ("meter_serial", "read_at", "value", "note")
 REQUIRED = ("meter_serial", "read_at", "value")

@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.errors import AppError
-from compound.i18n import gettext as _
+from compound.kit.db import SessionDep
+from compound.kit.errors import AppError
+from compound.kit.i18n import gettext as _
+from compound.kit.web import render
+from compound.register.deps import CompoundDep
 from compound.register.models import Compound
-from compound.web import render
 from meters import import_format, importer
 
 router = APIRouter(include_in_schema=False)

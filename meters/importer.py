@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound import clock
 from compound.audit.service import record
-from compound.errors import InvalidInput, NotFound
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.errors import InvalidInput, NotFound
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.import_format import BATCH, ImportFileError, Progress, RawRow, parse_read_at, read_table
 from meters.models import Meter, Reading, ReadingKind, ReadingSource

@@ -1,7 +1,7 @@
 """Words for the values the meter tables hold, for people (pages, messages), translated where shown."""
 
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 
 LABELS: dict[str, str] = {
     "water": N_("water"),

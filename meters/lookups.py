@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, SQLModel, select
 
-from compound.errors import Conflict
-from compound.i18n import gettext as _
+from compound.kit.errors import Conflict
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.models import Meter
 

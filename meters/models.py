@@ -11,7 +11,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.db import at_field, compound_field, created_at_field, id_field
+from compound.kit.db import at_field, compound_field, created_at_field, id_field
 from compound.register.models import same_compound_fk, scoped
 
 

@@ -14,15 +14,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
-from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.errors import AppError, InvalidInput
-from compound.i18n import N_, ngettext
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.db import SessionDep
+from compound.kit.errors import AppError, InvalidInput
+from compound.kit.i18n import N_, ngettext
+from compound.kit.i18n import gettext as _
+from compound.kit.web import flash, render
+from compound.register.deps import CompoundDep
 from compound.register.models import Compound
-from compound.web import flash, render
 from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
@@ -78,7 +79,7 @@ FormDep = Annotated[FormData, Depends(_form)]
 
 
 def _common(request: Request, compound: Compound) -> dict[str, Any]:
-    # compound.web.render adds the CSRF token every form carries.
+    # compound.kit.web.render adds the CSRF token every form carries.
     return {"compound": compound, "labels": LABELS, "units": UNITS, "field_labels": FIELD_LABELS, "fmt": fmt}
 
 

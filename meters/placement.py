@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound.i18n import gettext as _
+from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.errors import MeterError
 from meters.labels import label

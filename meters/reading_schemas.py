@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from compound.params import in_years
+from compound.kit.params import in_years
 from meters.models import Reading, ReadingKind, ReadingSource, Utility
 from meters.quantity import to_decimal
 from meters.validation import CONFIRMABLE, Code

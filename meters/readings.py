@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session
 
-from compound import clock
-from compound.errors import NotFound
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.errors import NotFound
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.errors import NeedsConfirmation, ReadingRefused
 from meters.models import Meter, MeterStatus, Reading, ReadingKind, ReadingSource, Utility

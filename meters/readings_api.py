@@ -5,11 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.params import YEARS
+from compound.kit import clock
+from compound.kit.db import SessionDep
+from compound.kit.params import YEARS
+from compound.register.deps import CompoundDep
 from meters import corrections, readings
 from meters.deps import MeterDep
 from meters.models import Utility

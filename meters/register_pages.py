@@ -11,10 +11,12 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.db import SessionDep
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
+from compound.kit.web import render
 from compound.register import service as register
+from compound.register.deps import CompoundDep
 from compound.register.models import Compound
 from compound.register.pages import (
     FormDep,
@@ -30,7 +32,6 @@ from compound.register.pages import (
     show_form,
     submit,
 )
-from compound.web import render
 from meters import service, transformers, unmetered_uses
 from meters.deps import MeterDep, TransformerDep, UnmeteredDep
 from meters.labels import LABELS, label

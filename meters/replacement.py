@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound import clock
-from compound.errors import Conflict
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.errors import Conflict
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import unique_fallback
 from meters.errors import MeterError

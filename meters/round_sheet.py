@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound.errors import NotFound
-from compound.i18n import gettext as _
+from compound.kit.errors import NotFound
+from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.models import Meter, MeterStatus, Reading, ReadingSource
 from meters.quantity import MILLI

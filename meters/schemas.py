@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, computed_field
 
-from compound.params import PlausibleDate, in_years
+from compound.kit.params import PlausibleDate, in_years
 from compound.register.schemas import Input, Output
 from meters.models import EstimateRule, MeterRole, MeterStatus, UnmeteredCategory, Utility
 

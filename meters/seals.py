@@ -6,9 +6,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from compound import clock
-from compound.errors import Conflict
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.errors import Conflict
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.errors import MeterError
 from meters.lookups import local_date

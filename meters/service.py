@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from compound import clock
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, fields_of, page, unique_fallback
 from meters.errors import MeterError

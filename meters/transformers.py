@@ -3,8 +3,8 @@ the compound."""
 
 from sqlmodel import Session, select
 
-from compound.errors import Conflict
-from compound.i18n import gettext as _
+from compound.kit.errors import Conflict
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, unique_fallback
 from meters.errors import MeterError

@@ -13,8 +13,8 @@ from fractions import Fraction
 
 from sqlmodel import Session, select
 
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.errors import MeterError
 from meters.models import EstimateRule, UnmeteredUse, Utility

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from compound.errors import Conflict
-from compound.i18n import gettext as _
+from compound.kit.errors import Conflict
+from compound.kit.i18n import gettext as _
 from compound.register.models import Compound, Zone
 from compound.register.service import changes, fields_of, unique_fallback
 from meters.errors import MeterError

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 
-from compound.i18n import N_, gettext
+from compound.kit.i18n import N_, gettext
 from meters.quantity import BadValue, consumption, fmt, parse_value, rollover_milli
 
 # A reader's phone clock may run a little ahead of the server's.

@@ -24,9 +24,12 @@ os.environ.setdefault("COMPOUND_LOCALE", "en")
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from compound import clock, i18n  # noqa: E402
-from compound.db import get_engine, get_session  # noqa: E402
-from compound.migrate import upgrade  # noqa: E402
+from compound.kit import clock, i18n  # noqa: E402
+from compound.kit.db import get_engine, get_session  # noqa: E402
+from compound.shell.migrate import upgrade  # noqa: E402
+from compound.shell.packages import contributions  # noqa: E402
+
+contributions()  # every package installed: tables, audit, templates, catalogs
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -81,7 +84,7 @@ def frozen_now() -> Iterator[datetime]:
 
 @pytest.fixture
 def app(session: Session):
-    from compound.app import create_app
+    from compound.shell.app import create_app
 
     application = create_app()
 

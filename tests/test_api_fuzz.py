@@ -34,10 +34,10 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.formats import get_default_format_strategies, unregister_string_format
 from sqlmodel import Session
 
-from compound.app import create_app
 from compound.auth.models import Role, User
 from compound.auth.permissions import ROLE_PERMISSIONS, Perm
 from compound.auth.service import create_token
+from compound.shell.app import create_app
 from meters.models import MeterRole, Utility
 from meters.seals import add_seal
 from tests.conftest import NOW, TEST_URL

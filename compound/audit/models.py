@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.db import at_field, id_field
+from compound.kit.db import at_field, id_field
 
 
 class AuditEntry(SQLModel, table=True):

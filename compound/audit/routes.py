@@ -12,8 +12,8 @@ from compound.audit import service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm, allowed
-from compound.deps import SessionDep
-from compound.web import render
+from compound.kit.db import SessionDep
+from compound.kit.web import render
 
 router = APIRouter(tags=["audit"])
 CSV_COLUMNS = [

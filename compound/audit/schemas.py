@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from compound.params import PlausibleDate
+from compound.kit.params import PlausibleDate
 
 
 class AuditQuery(BaseModel):

@@ -18,8 +18,8 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from compound import clock
 from compound.audit.models import AuditEntry
+from compound.kit import clock
 
 # Columns never written to the trail.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "csrf_token"})

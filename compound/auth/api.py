@@ -15,8 +15,8 @@ from compound.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from compound.deps import SessionDep
-from compound.params import IdPath
+from compound.kit.db import SessionDep
+from compound.kit.params import IdPath
 
 router = APIRouter(prefix="/api", tags=["users"])
 

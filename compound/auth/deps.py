@@ -14,9 +14,9 @@ from compound.audit.service import Actor, set_actor
 from compound.auth import service
 from compound.auth.permissions import Perm, allowed
 from compound.auth.service import Principal
-from compound.db import get_session
-from compound.errors import AppError
-from compound.i18n import gettext as _
+from compound.kit.db import get_session
+from compound.kit.errors import AppError
+from compound.kit.i18n import gettext as _
 
 SESSION_COOKIE = "compound_session"
 CSRF_FIELD = "csrf_token"

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.db import at_field, created_at_field, id_field
+from compound.kit.db import at_field, created_at_field, id_field
 
 
 class Role(StrEnum):

@@ -18,11 +18,11 @@ from compound.auth.deps import (
 )
 from compound.auth.permissions import Perm
 from compound.auth.service import LoginRefused, Principal, TooManyAttempts
-from compound.deps import SessionDep
-from compound.errors import InvalidInput
-from compound.i18n import gettext as _
-from compound.params import IdPath
-from compound.web import flash, render
+from compound.kit.db import SessionDep
+from compound.kit.errors import InvalidInput
+from compound.kit.i18n import gettext as _
+from compound.kit.params import IdPath
+from compound.kit.web import flash, render
 
 router = APIRouter(include_in_schema=False)
 PRE_CSRF_COOKIE = "compound_login_csrf"

@@ -5,8 +5,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from compound.errors import InvalidInput
-from compound.i18n import gettext as _
+from compound.kit.errors import InvalidInput
+from compound.kit.i18n import gettext as _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from compound import clock
 from compound.auth import passwords
 from compound.auth.models import ApiToken, LoginAttempt, Role, User, UserCompound, WebSession
-from compound.errors import AppError, Conflict, InvalidInput, NotFound
-from compound.i18n import gettext as _
+from compound.kit import clock
+from compound.kit.errors import AppError, Conflict, InvalidInput, NotFound
+from compound.kit.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from compound.auth import service
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.models import Role
 from compound.auth.permissions import Perm
-from compound.deps import SessionDep
-from compound.i18n import gettext as _
-from compound.params import IdPath
-from compound.web import flash, render
+from compound.kit.db import SessionDep
+from compound.kit.i18n import gettext as _
+from compound.kit.params import IdPath
+from compound.kit.web import flash, render
 
 router = APIRouter(include_in_schema=False)
 

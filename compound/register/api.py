@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.params import MAX_OFFSET
+from compound.kit.db import SessionDep
+from compound.kit.params import MAX_OFFSET
 from compound.register import service
+from compound.register.deps import CompoundDep
 from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
 from compound.register.schemas import (
     AccountCreate,

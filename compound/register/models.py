@@ -7,7 +7,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.db import compound_field, created_at_field, id_field
+from compound.kit.db import compound_field, created_at_field, id_field
 
 
 class ZoneKind(StrEnum):

@@ -21,12 +21,14 @@ from starlette.routing import NoMatchFound
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
-from compound.errors import AppError, InvalidInput
-from compound.i18n import N_
-from compound.i18n import gettext as _
+from compound.kit.db import SessionDep
+from compound.kit.errors import AppError, InvalidInput
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
+from compound.kit.web import flash, render
 from compound.register import service
 from compound.register.api import AccountDep, BuildingDep, ZoneDep
+from compound.register.deps import CompoundDep
 from compound.register.models import Account, AccountKind, Compound, Payer, ZoneKind
 from compound.register.schemas import (
     AccountCreate,
@@ -37,7 +39,6 @@ from compound.register.schemas import (
     ZoneCreate,
     ZoneUpdate,
 )
-from compound.web import flash, render
 
 router = APIRouter(include_in_schema=False)
 VIEW = [Require(Perm.register_view)]

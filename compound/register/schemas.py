@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from compound.i18n import gettext as _
-from compound.params import PlausibleDate
+from compound.kit.i18n import gettext as _
+from compound.kit.params import PlausibleDate
 from compound.register.models import AccountKind, Payer, ZoneKind
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from compound.auth.models import UserCompound
-from compound.errors import Conflict, InvalidInput, NotFound
-from compound.i18n import gettext as _
+from compound.kit.errors import Conflict, InvalidInput, NotFound
+from compound.kit.i18n import gettext as _
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone
 from compound.register.schemas import (
     AccountCreate,

@@ -46,6 +46,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             import playwright.sync_api  # noqa: F401
         except ImportError:
             reason = "playwright is not installed (pip install playwright)"
+    if reason and in_browser and os.environ.get("COMPOUND_REQUIRE_BROWSER"):
+        # CI sets this: a run whose browser tests all skipped would pass without having looked at a page.
+        raise pytest.UsageError(f"the browser tests cannot run: {reason}")
     for item in in_browser:
         item.add_marker(pytest.mark.browser)
         if reason:
@@ -136,7 +139,7 @@ def _drop(engine: sa.Engine, compound_id: int) -> None:
 def site(engine: sa.Engine) -> Iterator[Site]:
     import uvicorn
 
-    from compound.app import create_app
+    from compound.shell.app import create_app
 
     cid, bid, meter_ids, username = _seed(engine)
     port = _free_port()

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from compound import clock
 from compound.auth import passwords, service
 from compound.auth.deps import SESSION_COOKIE
 from compound.auth.models import LoginAttempt, Role, WebSession
-from compound.errors import InvalidInput
-from compound.security import InsecureSettings, check_settings
-from compound.settings import Settings
+from compound.kit import clock
+from compound.kit.errors import InvalidInput
+from compound.kit.settings import Settings
+from compound.shell.security import InsecureSettings, check_settings
 from tests.factories import make_compound
 from tests.personas import PASSWORD, bearer, login, make_user
 

@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-import compound.demo as demo_cli
-from compound import clock, i18n
-from compound.db import make_engine, session_scope
-from compound.demo import build_demo, summary
-from compound.migrate import upgrade
+import compound.shell.demo as demo_cli
+from compound.kit import clock, i18n
+from compound.kit.db import make_engine, session_scope
 from compound.register.models import Account, Compound, Payer
+from compound.shell.demo import build_demo, summary
+from compound.shell.migrate import upgrade
 from meters.models import Meter, MeterRole, Reading, Seal, Transformer, UnmeteredUse
 from meters.quantity import rollover_milli, to_decimal
 from meters.readings import estimate_reading, record_reading

@@ -10,9 +10,9 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 
-from compound.app import create_app
 from compound.auth.models import Role
 from compound.auth.permissions import allowed
+from compound.shell.app import create_app
 from tests.factories import make_compound
 from tests.personas import bearer, make_user
 

@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import pytest
 
-from compound.errors import Conflict
+from compound.kit.errors import Conflict
 from compound.register.models import Zone, ZoneKind
 from compound.register.service import unique_fallback
 from tests.factories import make_building, make_compound, make_zone

@@ -4,12 +4,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from compound import db, settings
 from compound.auth import passwords
 from compound.auth.models import Role, User, UserCompound
-from compound.cli import app
-from compound.migrate import upgrade
+from compound.kit import db, settings
 from compound.register.models import Compound
+from compound.shell.cli import app
+from compound.shell.migrate import upgrade
 
 
 @pytest.fixture

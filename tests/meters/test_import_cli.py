@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-import compound.db
+import compound.kit.db
 from compound.audit.models import AuditEntry
-from compound.cli import app
-from compound.migrate import upgrade
 from compound.register.models import Compound
+from compound.shell.cli import app
+from compound.shell.migrate import upgrade
 from meters.models import Meter, Reading
 from tests.factories import add_reading, make_meter
 
@@ -30,9 +30,9 @@ ENV = {"COLUMNS": "200"}  # a wide table, so codes and messages are not wrapped
 def cli_engine(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('cli')}/cli.db"
     upgrade(url)
-    engine = compound.db.make_engine(url)
+    engine = compound.kit.db.make_engine(url)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compound.db, "get_engine", lambda: engine)  # what session_scope() opens
+        mp.setattr(compound.kit.db, "get_engine", lambda: engine)  # what session_scope() opens
         yield engine
     engine.dispose()
 

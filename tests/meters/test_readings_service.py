@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from compound import i18n
-from compound.errors import NotFound
+from compound.kit import i18n
+from compound.kit.errors import NotFound
 from meters.errors import NeedsConfirmation, ReadingRefused
 from meters.models import Meter, MeterStatus, ReadingSource
 from meters.readings import (

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from compound.errors import Conflict
+from compound.kit.errors import Conflict
 from meters.errors import MeterError, ReadingRefused
 from meters.models import Meter, MeterRole, MeterStatus, Reading, ReadingKind, Utility
 from meters.readings import consumption_between

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compound import i18n
+from compound.kit import i18n
 from meters.quantity import BadValue, parse_value
 from meters.validation import CONFIRMABLE, FUTURE_TOLERANCE, MESSAGES, Code, MeterState, Problem, check
 

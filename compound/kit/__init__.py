@@ -1,0 +1,1 @@
+"""What every package uses: settings, database, errors, i18n, time, forms, lookups, export."""

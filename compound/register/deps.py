@@ -1,0 +1,23 @@
+"""The compound a URL names, loaded once for every router under /c/{compound_id} and /api/compounds/{compound_id}."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from compound.auth.deps import PrincipalDep
+from compound.kit.db import SessionDep
+from compound.kit.errors import NotFound
+from compound.kit.i18n import gettext as _
+from compound.kit.params import IdPath
+from compound.register.models import Compound
+
+
+def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPath) -> Compound:
+    """The compound in the URL, or 404 — the same 404 for one that exists but is not the user's."""
+    compound = session.get(Compound, compound_id) if compound_id in principal.compound_ids else None
+    if compound is None:
+        raise NotFound(_("No such compound."), field="compound_id")
+    return compound
+
+
+CompoundDep = Annotated[Compound, Depends(get_compound)]

@@ -1,0 +1,1 @@
+"""The shell: app factory, CLI, demo, migrations and scheduler. It imports every package; nothing imports it."""
