@@ -11,8 +11,15 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.kit.db import at_field, compound_field, created_at_field, id_field
-from compound.register.models import same_compound_fk, scoped
+from compound.kit.db import (
+    SCOPED_MAPPER,
+    at_field,
+    compound_field,
+    created_at_field,
+    same_compound_fk,
+    scoped,
+    scoped_id_field,
+)
 
 
 class Utility(StrEnum):
@@ -70,7 +77,8 @@ class Transformer(SQLModel, table=True):
         # Meters point at transformers and transformers at meters: create this one after both tables.
         sa.ForeignKeyConstraint(["compound_id", "parent_meter_id"], ["meter.compound_id", "meter.id"], use_alter=True),
     )
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     rated_kva: Decimal = Field(sa_column=sa.Column(sa.Numeric(10, 2), nullable=False))
@@ -92,7 +100,8 @@ class Meter(SQLModel, table=True):
         sa.CheckConstraint("multiplier >= 1", name="multiplier_positive"),
         sa.CheckConstraint("dials BETWEEN 1 AND 12", name="dials_range"),
     )
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     utility: Utility = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     serial: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
@@ -128,7 +137,8 @@ class UnmeteredUse(SQLModel, table=True):
         same_compound_fk("parent_meter_id", "meter"),
         same_compound_fk("zone_id", "zone"),
     )
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     utility: Utility = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
@@ -148,7 +158,8 @@ class UnmeteredUse(SQLModel, table=True):
 
 class Seal(SQLModel, table=True):
     __table_args__ = scoped(same_compound_fk("meter_id", "meter"))
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     meter_id: int = _fk_id(nullable=False)
     number: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
@@ -166,7 +177,8 @@ class Reading(SQLModel, table=True):
         same_compound_fk("corrects_id", "reading"),
         sa.Index("ix_reading_meter_read_at", "meter_id", "read_at"),
     )
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     meter_id: int = _fk_id(nullable=False, index=False)
     read_at: datetime = at_field()

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.kit.db import at_field, id_field
+from compound.kit.db import LOCAL, at_field, id_field, placement
 
 
 class AuditEntry(SQLModel, table=True):
@@ -13,6 +13,8 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_audit_entry_compound_at", "compound_id", "at"),
         sa.Index("ix_audit_entry_object", "object_type", "object_id"),
+        # Citus: on the coordinator. It holds installation-level entries (no compound) beside compound ones.
+        placement(LOCAL),
     )
     id: int | None = id_field()
     # None for installation-level changes (users, logins).

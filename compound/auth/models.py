@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.kit.db import at_field, created_at_field, id_field
+from compound.kit.db import LOCAL, REFERENCE, at_field, created_at_field, id_field, placement
 
 
 class Role(StrEnum):
@@ -22,6 +22,7 @@ def _user_fk(*, index: bool = True) -> object:
 
 class User(SQLModel, table=True):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (placement(REFERENCE),)  # Citus: on every node, beside the compounds
     id: int | None = id_field()
     username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     display_name: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
@@ -37,6 +38,7 @@ class UserCompound(SQLModel, table=True):
     """The compounds a user may see."""
 
     __tablename__ = "user_compound"
+    __table_args__ = (placement(REFERENCE),)  # Citus: joined with compounds on every node
     user_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("app_user.id"), primary_key=True))
     compound_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("compound.id"), primary_key=True))
 
@@ -45,6 +47,7 @@ class WebSession(SQLModel, table=True):
     """A server-side login session; the cookie holds a random token, the table only its hash."""
 
     __tablename__ = "web_session"
+    __table_args__ = (placement(LOCAL),)  # Citus: on the coordinator, where the web app connects
     id: int | None = id_field()
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     user_id: int = _user_fk()
@@ -61,6 +64,7 @@ class ApiToken(SQLModel, table=True):
     """A script's credential: shown once, stored as a hash, revocable, with its user's role."""
 
     __tablename__ = "api_token"
+    __table_args__ = (placement(LOCAL),)  # Citus: on the coordinator
     id: int | None = id_field()
     user_id: int = _user_fk()
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
@@ -78,6 +82,7 @@ class LoginAttempt(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_login_attempt_username_at", "username", "at"),
         sa.Index("ix_login_attempt_ip_at", "ip", "at"),
+        placement(LOCAL),  # Citus: on the coordinator
     )
     id: int | None = id_field()
     username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))

@@ -7,9 +7,11 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from fastapi import Depends
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateColumn, PrimaryKeyConstraint
 from sqlmodel import Field, Session, SQLModel
 
 from compound.kit.settings import get_settings
@@ -48,15 +50,74 @@ class AwareDateTime(sa.TypeDecorator):
 
 
 def id_field() -> Any:
+    """The key of a table that belongs to no compound (users, sessions, the compounds themselves)."""
     return Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+
+
+# How each table would be placed if the database were distributed with Citus on compound_id
+# (docs/scale-out.md): every table says which, and tests/compound/test_schema_rules.py holds
+# the distributed ones to Citus' rules.
+DISTRIBUTED, REFERENCE, LOCAL = "distributed", "reference", "local"
+
+
+def placement(kind: str) -> dict[str, Any]:
+    """The table-args entry naming a table's Citus placement: `__table_args__ = (..., placement(REFERENCE))`."""
+    return {"info": {"citus": kind}}
+
+
+# Compound tables: the primary key is (compound_id, id), as Citus requires of a distributed table. The ORM
+# keeps `id` alone as the identity (ids come from one sequence, so they are unique across compounds), and
+# SQLite keeps `id` as its fast rowid key, with a unique (compound_id, id) for the foreign keys to point at.
+SCOPED_MAPPER: dict[str, Any] = {"primary_key": ["id"]}
+_SCOPED_KEY = ["compound_id", "id"]
+
+
+def scoped(*extra: object) -> tuple:
+    """Table args of every compound table: its Citus-ready keys, then its own constraints."""
+    return (
+        sa.PrimaryKeyConstraint(*_SCOPED_KEY),
+        sa.UniqueConstraint(*_SCOPED_KEY).ddl_if(dialect="sqlite"),
+        *extra,
+        placement(DISTRIBUTED),
+    )
+
+
+def same_compound_fk(column: str, target: str, **kw: Any) -> sa.ForeignKeyConstraint:
+    """A foreign key that also pins the compound: a row can never point into another compound."""
+    return sa.ForeignKeyConstraint(["compound_id", column], [f"{target}.compound_id", f"{target}.id"], **kw)
+
+
+def scoped_id_field() -> Any:
+    """The id of a compound table's row (its primary key is scoped())."""
+    return Field(default=None, sa_column=sa.Column("id", BigId, nullable=False, autoincrement=True))
 
 
 def compound_field() -> Any:
     """The compound a row belongs to: the shard key, present on every compound table.
 
-    No index of its own: every compound table's unique (compound_id, id) already leads with it.
+    No index of its own: every compound table's primary key (compound_id, id) already leads with it.
     """
     return Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("compound.id"), nullable=False))
+
+
+def _scoped_key(table: sa.Table) -> bool:
+    return [c.name for c in table.primary_key.columns] == _SCOPED_KEY
+
+
+@compiles(PrimaryKeyConstraint, "sqlite")
+def _sqlite_primary_key(constraint: PrimaryKeyConstraint, compiler: Any, **kw: Any) -> str:
+    if constraint.table is not None and _scoped_key(constraint.table):
+        return "PRIMARY KEY (id)"  # INTEGER and alone: the rowid itself
+    return compiler.visit_primary_key_constraint(constraint, **kw)
+
+
+@compiles(CreateColumn, "sqlite")
+def _sqlite_column(create: CreateColumn, compiler: Any, **kw: Any) -> str:
+    column = create.element
+    if column.name == "id" and column.table is not None and _scoped_key(column.table):
+        # SQLAlchemy refuses autoincrement inside a composite key on SQLite; the rowid alias does it.
+        return f"{compiler.preparer.format_column(column)} INTEGER NOT NULL"
+    return compiler.visit_create_column(create, **kw)
 
 
 def at_field(*, nullable: bool = False, index: bool = False) -> Any:

@@ -7,7 +7,17 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compound.kit.db import compound_field, created_at_field, id_field
+from compound.kit.db import (
+    REFERENCE,
+    SCOPED_MAPPER,
+    compound_field,
+    created_at_field,
+    id_field,
+    placement,
+    same_compound_fk,
+    scoped,
+    scoped_id_field,
+)
 
 
 class ZoneKind(StrEnum):
@@ -27,17 +37,8 @@ class Payer(StrEnum):
     finance_bureau = "finance_bureau"  # the finance bureau pays on the unit's behalf (earmarked funds)
 
 
-def scoped(*extra: object) -> tuple:
-    """Table args every compound table shares: (compound_id, id) is unique so children can point at both."""
-    return (sa.UniqueConstraint("compound_id", "id"), *extra)
-
-
-def same_compound_fk(column: str, target: str) -> sa.ForeignKeyConstraint:
-    """A foreign key that also pins the compound: a row can never point into another compound."""
-    return sa.ForeignKeyConstraint(["compound_id", column], [f"{target}.compound_id", f"{target}.id"])
-
-
 class Compound(SQLModel, table=True):
+    __table_args__ = (placement(REFERENCE),)  # every compound table's foreign keys point at it
     id: int | None = id_field()
     code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False, unique=True))
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
@@ -49,7 +50,8 @@ class Compound(SQLModel, table=True):
 
 class Zone(SQLModel, table=True):
     __table_args__ = scoped(sa.UniqueConstraint("compound_id", "name"))
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     kind: ZoneKind = Field(sa_column=sa.Column(sa.String(16), nullable=False))
@@ -57,7 +59,8 @@ class Zone(SQLModel, table=True):
 
 class Building(SQLModel, table=True):
     __table_args__ = scoped(sa.UniqueConstraint("compound_id", "name"), same_compound_fk("zone_id", "zone"))
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     zone_id: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, index=True))
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
@@ -70,7 +73,8 @@ class Account(SQLModel, table=True):
         sa.UniqueConstraint("compound_id", "code"),
         same_compound_fk("building_id", "building"),
     )
-    id: int | None = id_field()
+    __mapper_args__ = SCOPED_MAPPER
+    id: int | None = scoped_id_field()
     compound_id: int = compound_field()
     code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     kind: AccountKind = Field(sa_column=sa.Column(sa.String(16), nullable=False))

@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import compound.shell.models  # noqa: F401  (registers every table)
+from compound.shell.migrate import for_dialect
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -34,7 +35,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_object=for_dialect(connection.dialect.name),
+    )
     with context.begin_transaction():
         context.run_migrations()
 
