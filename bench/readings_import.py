@@ -93,7 +93,7 @@ def timed_import(url: str, cid: int, csv_path: Path) -> tuple[float, int, int]:
     """Seconds from reading the file to the commit, as `compound readings import FILE --partial` does it."""
     from compound.kit.db import make_engine, session_scope
     from compound.register.models import Compound
-    from meters.importer import import_file
+    from meters.readings.importer import import_file
 
     engine = make_engine(url)
     t0 = time.perf_counter()

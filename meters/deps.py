@@ -9,8 +9,8 @@ from compound.kit.db import SessionDep
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.register.deps import CompoundDep
-from meters.lookups import scoped_row
 from meters.models import Meter, Seal, Transformer, UnmeteredUse
+from meters.register.lookups import scoped_row
 
 
 def _id_path() -> object:

@@ -1,7 +1,7 @@
 """Errors the meter services raise."""
 
 from compound.kit.errors import AppError, Conflict, InvalidInput
-from meters.validation import Problem
+from meters.readings.validation import Problem
 
 
 class ReadingProblems(AppError):

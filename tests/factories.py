@@ -60,7 +60,7 @@ def make_meter(session: Session, *, compound: Compound, utility: Utility = Utili
 
 def add_reading(session: Session, *, compound: Compound, meter: Meter, value: str, at: datetime, **kw):
     """Record a reading through the service, so tests exercise the real checks."""
-    from meters.readings import record_reading
+    from meters.readings.service import record_reading
 
     return record_reading(session, compound=compound, meter=meter, value=value, read_at=at, now=at, **kw)
 
@@ -68,8 +68,8 @@ def add_reading(session: Session, *, compound: Compound, meter: Meter, value: st
 def make_transformer(session: Session, *, compound: Compound, feeder: Meter, name: str | None = None,
                      rated_kva: str = "400", no_load_loss_w: str = "800", copper_loss_w: str = "4300"):
     """A transformer fed by an electricity utility meter, through the service's checks."""
-    from meters.schemas import TransformerCreate
-    from meters.transformers import create_transformer
+    from meters.register.schemas import TransformerCreate
+    from meters.register.transformers import create_transformer
 
     data = TransformerCreate(name=name or f"T{next(_seq)}", rated_kva=Decimal(rated_kva),
                              no_load_loss_w=Decimal(no_load_loss_w), copper_loss_w=Decimal(copper_loss_w),
@@ -80,8 +80,8 @@ def make_transformer(session: Session, *, compound: Compound, feeder: Meter, nam
 def make_unmetered(session: Session, *, compound: Compound, utility: Utility = Utility.electricity,
                    rule: str = "lamps", category: str = "courtyard_lamps", parent: Meter | None = None, **figures):
     """An unmetered use through the service; figures are the rule's fields (lamp_count=20, lamp_watts=60, ...)."""
-    from meters.schemas import UnmeteredCreate
-    from meters.unmetered_uses import create_unmetered
+    from meters.register.schemas import UnmeteredCreate
+    from meters.register.unmetered_uses import create_unmetered
 
     data = UnmeteredCreate(utility=utility, name=figures.pop("name", None) or f"Use {next(_seq)}",
                            category=category, rule=rule, parent_meter_id=parent.id if parent else None, **figures)

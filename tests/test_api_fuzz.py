@@ -39,7 +39,7 @@ from compound.auth.permissions import ROLE_PERMISSIONS, Perm
 from compound.auth.service import create_token
 from compound.shell.app import create_app
 from meters.models import MeterRole, Utility
-from meters.seals import add_seal
+from meters.register.seals import add_seal
 from tests.conftest import NOW, TEST_URL
 from tests.factories import (
     add_reading,

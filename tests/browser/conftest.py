@@ -79,7 +79,7 @@ def _seed(engine: sa.Engine) -> tuple[int, int, list[int], str]:
     from compound.auth.models import Role
     from compound.register.models import Building, Compound, Zone, ZoneKind
     from meters.models import Meter, MeterRole, Utility
-    from meters.readings import estimate_reading, record_reading
+    from meters.readings.service import estimate_reading, record_reading
     from tests.personas import make_user
 
     with Session(engine, expire_on_commit=False) as s:

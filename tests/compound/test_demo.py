@@ -18,7 +18,7 @@ from compound.shell.demo import build_demo, summary
 from compound.shell.migrate import upgrade
 from meters.models import Meter, MeterRole, Reading, Seal, Transformer, UnmeteredUse
 from meters.quantity import rollover_milli, to_decimal
-from meters.readings import estimate_reading, record_reading
+from meters.readings.service import estimate_reading, record_reading
 from tests.factories import make_compound, make_meter
 
 SMALL = 40

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meters.quantity import MILLI, consumption, fmt, parse_value, rollover_milli, to_decimal
-from meters.readings import consumption_between, record_reading
-from meters.validation import MeterState, check
+from meters.readings.service import consumption_between, record_reading
+from meters.readings.validation import MeterState, check
 from tests.factories import make_compound, make_meter
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from compound.audit.models import AuditEntry
-from meters.readings import consumption_between
+from meters.readings.service import consumption_between
 from tests.factories import add_reading, make_compound, make_meter
 
 DAY = timedelta(days=1)

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from meters.import_format import ImportFileError, read_table, template_csv, template_xlsx
-from meters.importer import Checker, ImportRefused, import_file
 from meters.models import MeterStatus, Reading, ReadingSource
-from meters.readings import estimate_reading
-from meters.validation import MeterState, check
+from meters.readings.import_format import ImportFileError, read_table, template_csv, template_xlsx
+from meters.readings.importer import Checker, ImportRefused, import_file
+from meters.readings.service import estimate_reading
+from meters.readings.validation import MeterState, check
 from tests.factories import add_reading, make_compound, make_meter
 
 HEADER = "meter_serial,read_at,value,note\n"

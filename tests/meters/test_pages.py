@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from compound.auth.models import Role
 from compound.register.models import AccountKind
-from meters import seals
 from meters.models import Meter, MeterStatus, Reading, ReadingSource, Seal
-from meters.readings import estimate_reading
-from meters.round_sheet import round_sheet
+from meters.readings.round_sheet import round_sheet
+from meters.readings.service import estimate_reading
+from meters.register import seals
 from tests.factories import add_reading, make_account, make_building, make_compound, make_meter, make_zone
 from tests.personas import make_user
 
@@ -386,7 +386,7 @@ def test_estimated_source_is_labelled(session, replaced):
 
 def test_the_sheets_fast_formatter_agrees_with_fmt():
     from meters.quantity import fmt
-    from meters.round_sheet import _fmt
+    from meters.readings.round_sheet import _fmt
 
     for milli in (0, 1, 10, 100, 999, 1000, 1001, 1010, 1100, 123_456_789, 10**15 + 5):
         assert _fmt(milli) == fmt(milli)

@@ -11,7 +11,7 @@ from compound.kit import i18n
 from compound.kit.errors import NotFound
 from meters.errors import NeedsConfirmation, ReadingRefused
 from meters.models import Meter, MeterStatus, ReadingSource
-from meters.readings import (
+from meters.readings.service import (
     consumption_between,
     estimate_reading,
     list_readings,
@@ -19,7 +19,7 @@ from meters.readings import (
     missed_meters,
     record_reading,
 )
-from meters.validation import Code
+from meters.readings.validation import Code
 from tests.factories import add_reading, make_compound, make_meter
 
 DAY = timedelta(days=1)

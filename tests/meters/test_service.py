@@ -8,12 +8,12 @@ from sqlmodel import select
 from compound.kit.errors import Conflict
 from meters.errors import MeterError, ReadingRefused
 from meters.models import Meter, MeterRole, MeterStatus, Reading, ReadingKind, Utility
-from meters.readings import consumption_between
-from meters.replacement import replace_meter
-from meters.schemas import MeterCreate, MeterUpdate
-from meters.seals import add_seal, break_seal, intact_seal, list_seals
-from meters.service import chain_ids, create_meter, update_meter
-from meters.tree import meter_tree
+from meters.readings.service import consumption_between
+from meters.register.replacement import replace_meter
+from meters.register.schemas import MeterCreate, MeterUpdate
+from meters.register.seals import add_seal, break_seal, intact_seal, list_seals
+from meters.register.service import chain_ids, create_meter, update_meter
+from meters.register.tree import meter_tree
 from tests.factories import (
     add_reading,
     make_account,

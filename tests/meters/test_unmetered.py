@@ -7,9 +7,9 @@ import pytest
 
 from meters.errors import MeterError
 from meters.models import EstimateRule, UnmeteredCategory, UnmeteredUse, Utility
-from meters.schemas import UnmeteredUpdate
-from meters.unmetered import estimate, estimates
-from meters.unmetered_uses import update_unmetered
+from meters.register.schemas import UnmeteredUpdate
+from meters.register.unmetered_estimate import estimate, estimates
+from meters.register.unmetered_uses import update_unmetered
 from tests.factories import make_compound, make_unmetered
 
 

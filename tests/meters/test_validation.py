@@ -9,7 +9,7 @@ import pytest
 
 from compound.kit import i18n
 from meters.quantity import BadValue, parse_value
-from meters.validation import CONFIRMABLE, FUTURE_TOLERANCE, MESSAGES, Code, MeterState, Problem, check
+from meters.readings.validation import CONFIRMABLE, FUTURE_TOLERANCE, MESSAGES, Code, MeterState, Problem, check
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -3,7 +3,7 @@
 Every real reading counts from the meter's previous real reading; an estimate counts from the newest
 reading still counted, and stops counting once the next real reading supersedes it. consumption_milli,
 period_seconds, rollover and the confirmed "spike" warning are computed by the rules of
-meters.readings.record_reading and estimate_reading, so the demo is data those services could have made.
+meters.readings.service.record_reading and estimate_reading, so the demo is data those services could have made.
 """
 
 import random
@@ -16,8 +16,8 @@ from compound.shell.demo.consumption import Calendar
 from compound.shell.demo.plan import MeterNode
 from meters.models import ReadingKind, ReadingSource
 from meters.quantity import rollover_milli
-from meters.readings import AVERAGE_WINDOW, MIN_AVERAGE_SECONDS
-from meters.validation import Code
+from meters.readings.service import AVERAGE_WINDOW, MIN_AVERAGE_SECONDS
+from meters.readings.validation import Code
 
 INITIAL_AFTER_FINAL = timedelta(minutes=25)  # the new meter's first reading, after the old one's last
 
@@ -148,7 +148,7 @@ def reading_rows(
 
 
 def _average_daily(history: list[_Real], now: datetime) -> Decimal | None:
-    """meters.readings.load_states: real use over real time in the last year, if 20 days or more."""
+    """meters.readings.service.load_states: real use over real time in the last year, if 20 days or more."""
     since = now - AVERAGE_WINDOW
     window = [c for c in history if c.consumption is not None and c.period is not None and c.at >= since]
     if not window:
@@ -161,7 +161,7 @@ def _average_daily(history: list[_Real], now: datetime) -> Decimal | None:
 
 
 def _is_spike(history: list[_Real], at: datetime, consumption: int, period: int, factor: Decimal) -> bool:
-    """meters.validation._check_spike."""
+    """meters.readings.validation._check_spike."""
     avg = _average_daily(history, at)
     if not avg or avg <= 0:
         return False
@@ -172,7 +172,7 @@ def _is_spike(history: list[_Real], at: datetime, consumption: int, period: int,
 def _estimate(
     node: MeterNode, at: datetime, last_kept: tuple[int, datetime], history: list[_Real], wrap: int
 ) -> dict | None:
-    """meters.readings.estimate_reading, made on the round the meter was missed."""
+    """meters.readings.service.estimate_reading, made on the round the meter was missed."""
     avg = _average_daily(history, at)
     if avg is None:
         return None

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
-from meters.history import MonthUse
+from meters.readings.history import MonthUse
 
 FONT_FILE = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
 UNITS = {"water": N_("m³"), "electricity": N_("kWh")}

@@ -12,11 +12,11 @@ from compound.register.models import Compound, Zone
 from compound.register.service import changes, fields_of, unique_fallback
 from meters.errors import MeterError
 from meters.labels import label
-from meters.lookups import scoped_row
 from meters.models import EstimateRule, Meter, UnmeteredUse, Utility
-from meters.placement import check_parent_meter
-from meters.schemas import UnmeteredCreate, UnmeteredUpdate
-from meters.unmetered import ALL_RULE_FIELDS, RULE_FIELDS
+from meters.register.lookups import scoped_row
+from meters.register.placement import check_parent_meter
+from meters.register.schemas import UnmeteredCreate, UnmeteredUpdate
+from meters.register.unmetered_estimate import ALL_RULE_FIELDS, RULE_FIELDS
 
 # The utility an estimation rule measures in (fixed suits both).
 RULE_UTILITY = {EstimateRule.lamps: Utility.electricity, EstimateRule.area: Utility.water}

@@ -17,7 +17,7 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.models import Meter, MeterStatus, Reading, ReadingSource
 from meters.quantity import MILLI
-from meters.readings import AVERAGE_WINDOW, MIN_AVERAGE_SECONDS
+from meters.readings.service import AVERAGE_WINDOW, MIN_AVERAGE_SECONDS
 
 R = Reading.__table__.c
 M = Meter.__table__.c
@@ -121,7 +121,7 @@ def _sheet_query(by_building: bool) -> sa.Select:
         .correlate(meter, last)
         .scalar_subquery()
     )
-    # The same average as meters.readings._averages: real readings of the last year (estimates would echo it).
+    # The same average as meters.readings.service._averages: real readings of the last year (estimates would echo it).
     return (
         sa.select(
             M.id,

@@ -11,10 +11,9 @@ from compound.kit import clock
 from compound.kit.db import SessionDep
 from compound.kit.params import YEARS
 from compound.register.deps import CompoundDep
-from meters import corrections, readings
 from meters.deps import MeterDep
 from meters.models import Utility
-from meters.reading_schemas import (
+from meters.readings.schemas import (
     CorrectionCreate,
     EstimateCreate,
     MissedMeterRead,
@@ -24,6 +23,8 @@ from meters.reading_schemas import (
     ReadingPage,
     ReadingRead,
 )
+from meters.readings import corrections
+from meters.readings import service as readings
 
 router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"])
 

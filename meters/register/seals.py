@@ -11,8 +11,8 @@ from compound.kit.errors import Conflict
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.errors import MeterError
-from meters.lookups import local_date
 from meters.models import Meter, MeterStatus, Seal
+from meters.register.lookups import local_date
 
 
 def intact_seal(session: Session, *, compound: Compound, meter: Meter) -> Seal | None:

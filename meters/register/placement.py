@@ -11,8 +11,8 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.errors import MeterError
 from meters.labels import label
-from meters.lookups import has_row, scoped_row
 from meters.models import Meter, MeterRole, MeterStatus, Transformer, UnmeteredUse, Utility
+from meters.register.lookups import has_row, scoped_row
 
 
 def check_place(session: Session, *, compound: Compound, state: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from compound.kit.errors import Conflict, NotFound
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.models import Meter, Reading, ReadingKind, ReadingSource
-from meters.readings import _lock_meter, record_reading
+from meters.readings.service import _lock_meter, record_reading
 
 R = Reading.__table__.c
 

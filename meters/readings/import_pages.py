@@ -18,7 +18,7 @@ from compound.kit.i18n import gettext as _
 from compound.kit.web import render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
-from meters import import_format, importer
+from meters.readings import import_format, importer
 
 router = APIRouter(include_in_schema=False)
 READ = [Require(Perm.readings_write)]

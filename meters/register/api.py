@@ -16,10 +16,10 @@ from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.params import Offset
 from compound.register.deps import CompoundDep
-from meters import replacement, seals, service, transformers, tree, unmetered_uses
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility
-from meters.schemas import (
+from meters.register import replacement, seals, service, transformers, tree, unmetered_uses
+from meters.register.schemas import (
     EstimateRead,
     MeterCreate,
     MeterRead,
@@ -37,7 +37,7 @@ from meters.schemas import (
     UnmeteredRead,
     UnmeteredUpdate,
 )
-from meters.unmetered import estimate, unit
+from meters.register.unmetered_estimate import estimate, unit
 
 router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"])
 

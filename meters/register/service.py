@@ -18,11 +18,11 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, fields_of, page, unique_fallback
 from meters.errors import MeterError
-from meters.lookups import check_serial_free, has_row, local_date, scoped_row, serial_taken
 from meters.models import Meter, MeterRole, MeterStatus, Utility
-from meters.placement import check_children, check_parent, check_place
-from meters.schemas import MeterCreate, MeterUpdate
-from meters.seals import break_on_removal
+from meters.register.lookups import check_serial_free, has_row, local_date, scoped_row, serial_taken
+from meters.register.placement import check_children, check_parent, check_place
+from meters.register.schemas import MeterCreate, MeterUpdate
+from meters.register.seals import break_on_removal
 
 
 def create_meter(session: Session, *, compound: Compound, data: MeterCreate) -> Meter:

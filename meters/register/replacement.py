@@ -13,10 +13,10 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import unique_fallback
 from meters.errors import MeterError
-from meters.lookups import check_serial_free, local_date, serial_taken
 from meters.models import Meter, MeterStatus, ReadingKind, Transformer, UnmeteredUse
-from meters.readings import record_reading
-from meters.seals import break_on_removal
+from meters.readings.service import record_reading
+from meters.register.lookups import check_serial_free, local_date, serial_taken
+from meters.register.seals import break_on_removal
 
 
 def replace_meter(

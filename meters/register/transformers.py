@@ -8,9 +8,9 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, unique_fallback
 from meters.errors import MeterError
-from meters.lookups import scoped_row
 from meters.models import Meter, MeterRole, MeterStatus, Transformer, Utility
-from meters.schemas import TransformerCreate, TransformerUpdate
+from meters.register.lookups import scoped_row
+from meters.register.schemas import TransformerCreate, TransformerUpdate
 
 
 def _transformer_name_taken(name: str) -> str:

@@ -24,17 +24,17 @@ from compound.kit.i18n import gettext as _
 from compound.kit.web import flash, render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
-from meters import seals
 from meters.deps import MeterDep, SealDep
 from meters.errors import NeedsConfirmation, ReadingProblems
-from meters.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
 from meters.labels import LABELS
 from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
-from meters.readings import aware, estimate_reading, load_states, record_reading
-from meters.replacement import replace_meter
-from meters.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
-from meters.validation import CONFIRMABLE, Code
+from meters.readings.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
+from meters.readings.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
+from meters.readings.service import aware, estimate_reading, load_states, record_reading
+from meters.readings.validation import CONFIRMABLE, Code
+from meters.register import seals
+from meters.register.replacement import replace_meter
 
 router = APIRouter(include_in_schema=False)
 VIEW = [Require(Perm.register_view)]
@@ -377,7 +377,7 @@ def meter_page(request: Request, session: SessionDep, compound: CompoundDep, met
 
 @router.get("/c/{compound_id}/meters/{meter_id}/chart.png", name="meter_chart", dependencies=VIEW)
 def meter_chart(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> Response:
-    from meters.charts import consumption_chart  # matplotlib loads on the first chart, not at start-up
+    from meters.readings.charts import consumption_chart  # matplotlib loads on the first chart, not at start-up
 
     chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
     history = meter_history(session, compound_id=compound.id, meter_ids=chain)

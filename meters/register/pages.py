@@ -32,7 +32,6 @@ from compound.register.pages import (
     show_form,
     submit,
 )
-from meters import service, transformers, unmetered_uses
 from meters.deps import MeterDep, TransformerDep, UnmeteredDep
 from meters.labels import LABELS, label
 from meters.models import (
@@ -45,7 +44,8 @@ from meters.models import (
     UnmeteredUse,
     Utility,
 )
-from meters.schemas import (
+from meters.register import service, transformers, unmetered_uses
+from meters.register.schemas import (
     MeterCreate,
     MeterUpdate,
     TransformerCreate,
@@ -53,7 +53,7 @@ from meters.schemas import (
     UnmeteredCreate,
     UnmeteredUpdate,
 )
-from meters.unmetered import RULE_FIELDS
+from meters.register.unmetered_estimate import RULE_FIELDS
 
 router = APIRouter(include_in_schema=False)
 VIEW = [Require(Perm.register_view)]

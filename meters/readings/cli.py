@@ -15,7 +15,7 @@ from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 
 if TYPE_CHECKING:
-    from meters.importer import ImportReport
+    from meters.readings.importer import ImportReport
 
 readings_app = typer.Typer(help="Meter readings: import and template.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def import_command(
     """
     from compound.audit.service import Actor, set_actor
     from compound.kit.db import session_scope
-    from meters.importer import ImportRefused, find_compound, import_file
+    from meters.readings.importer import ImportRefused, find_compound, import_file
 
     out, err = Console(), Console(stderr=True)
     with _ProgressBar(err) as progress:
@@ -134,7 +134,7 @@ def template_command(
     xlsx: bool = typer.Option(False, "--xlsx", help="An Excel workbook instead of CSV (also chosen by a .xlsx name)."),
 ) -> None:
     """Write an empty import file: the header row (and, in Excel, a sheet that explains the columns)."""
-    from meters.import_format import template_csv, template_xlsx
+    from meters.readings.import_format import template_csv, template_xlsx
 
     as_xlsx = xlsx or out.suffix.lower() == ".xlsx"
     out.write_bytes(template_xlsx() if as_xlsx else template_csv())

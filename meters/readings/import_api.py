@@ -10,7 +10,7 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit.db import SessionDep
 from compound.register.deps import CompoundDep
-from meters import import_format, importer
+from meters.readings import import_format, importer
 
 router = APIRouter(prefix="/api/compounds/{compound_id}/readings", tags=["readings import"])
 

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from compound.kit.params import in_years
 from meters.models import Reading, ReadingKind, ReadingSource, Utility
 from meters.quantity import to_decimal
-from meters.validation import CONFIRMABLE, Code
+from meters.readings.validation import CONFIRMABLE, Code
 
 
 def _confirmable(codes: list[str]) -> list[str]:

@@ -25,11 +25,11 @@ from compound.kit.errors import InvalidInput, NotFound
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
-from meters.import_format import BATCH, ImportFileError, Progress, RawRow, parse_read_at, read_table
 from meters.models import Meter, Reading, ReadingKind, ReadingSource
 from meters.quantity import rollover_milli
-from meters.readings import load_states
-from meters.validation import DUPLICATE_WINDOW, FUTURE_TOLERANCE, Code, MeterState, Problem, check
+from meters.readings.import_format import BATCH, ImportFileError, Progress, RawRow, parse_read_at, read_table
+from meters.readings.service import load_states
+from meters.readings.validation import DUPLICATE_WINDOW, FUTURE_TOLERANCE, Code, MeterState, Problem, check
 
 NOTE_MAX = 500
 

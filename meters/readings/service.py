@@ -16,7 +16,7 @@ from compound.register.models import Compound
 from meters.errors import NeedsConfirmation, ReadingRefused
 from meters.models import Meter, MeterStatus, Reading, ReadingKind, ReadingSource, Utility
 from meters.quantity import fmt, rollover_milli
-from meters.validation import FUTURE_TOLERANCE, Code, MeterState, Problem, Verdict, check, show_time
+from meters.readings.validation import FUTURE_TOLERANCE, Code, MeterState, Problem, Verdict, check, show_time
 
 AVERAGE_WINDOW = timedelta(days=365)
 # Fewer days of history than this and the average says too little to call anything a spike.

@@ -1,0 +1,1 @@
+"""Readings: validation, entry, corrections, estimates, import, round sheets and meter history."""
