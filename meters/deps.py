@@ -2,69 +2,70 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Path
-from sqlmodel import Session, select
+from fastapi import Depends
+from sqlmodel import Session
 
+from compound.kit import lookups
 from compound.kit.db import SessionDep
-from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
+from compound.kit.params import IdPath
 from compound.register.deps import CompoundDep
 from meters.models import Meter, Seal, Transformer, UnmeteredUse
-from meters.register.lookups import scoped_row
-
-
-def _id_path() -> object:
-    """A fresh Path() each time: FastAPI keeps per-parameter state on it."""
-    return Path(ge=1, le=2**62)
 
 
 def load_meter(session: Session, *, compound_id: int, meter_id: int) -> Meter:
     """The compound's meter, or NotFound naming meter_id."""
-    meter = session.exec(select(Meter).where(Meter.compound_id == compound_id, Meter.id == meter_id)).first()
-    if meter is None:
-        raise NotFound(_("No such meter."), field="meter_id")
-    return meter
+    return lookups.get_or_raise(
+        session, Meter, compound_id=compound_id, id=meter_id, message=_("No such meter."), field="meter_id"
+    )
 
 
-def get_meter_or_404(session: SessionDep, compound: CompoundDep, meter_id: Annotated[int, _id_path()]) -> Meter:
+def get_meter_or_404(session: SessionDep, compound: CompoundDep, meter_id: IdPath) -> Meter:
     return load_meter(session, compound_id=compound.id, meter_id=meter_id)
 
 
 MeterDep = Annotated[Meter, Depends(get_meter_or_404)]
 
 
-def get_seal_or_404(session: SessionDep, meter: MeterDep, seal_id: Annotated[int, _id_path()]) -> Seal:
+def get_seal_or_404(session: SessionDep, meter: MeterDep, seal_id: IdPath) -> Seal:
     """A seal of the meter in the URL (and so of the compound)."""
-    seal = session.exec(
-        select(Seal).where(Seal.compound_id == meter.compound_id, Seal.meter_id == meter.id, Seal.id == seal_id)
-    ).first()
-    if seal is None:
-        raise NotFound(_("No such seal on this meter."), field="seal_id")
-    return seal
+    seal = lookups.get(session, Seal, compound_id=meter.compound_id, id=seal_id)
+    return lookups.get_or_raise(
+        session,
+        Seal,
+        compound_id=meter.compound_id,
+        id=seal.id if seal is not None and seal.meter_id == meter.id else None,
+        message=_("No such seal on this meter."),
+        field="seal_id",
+    )
 
 
 SealDep = Annotated[Seal, Depends(get_seal_or_404)]
 
 
-def get_transformer_or_404(
-    session: SessionDep, compound: CompoundDep, transformer_id: Annotated[int, _id_path()]
-) -> Transformer:
-    row = scoped_row(session, Transformer, compound=compound, row_id=transformer_id)
-    if row is None:
-        raise NotFound(_("No such transformer."), field="transformer_id")
-    return row
+def get_transformer_or_404(session: SessionDep, compound: CompoundDep, transformer_id: IdPath) -> Transformer:
+    return lookups.get_or_raise(
+        session,
+        Transformer,
+        compound_id=compound.id,
+        id=transformer_id,
+        message=_("No such transformer."),
+        field="transformer_id",
+    )
 
 
 TransformerDep = Annotated[Transformer, Depends(get_transformer_or_404)]
 
 
-def get_unmetered_or_404(
-    session: SessionDep, compound: CompoundDep, unmetered_id: Annotated[int, _id_path()]
-) -> UnmeteredUse:
-    row = scoped_row(session, UnmeteredUse, compound=compound, row_id=unmetered_id)
-    if row is None:
-        raise NotFound(_("No such unmetered use."), field="unmetered_id")
-    return row
+def get_unmetered_or_404(session: SessionDep, compound: CompoundDep, unmetered_id: IdPath) -> UnmeteredUse:
+    return lookups.get_or_raise(
+        session,
+        UnmeteredUse,
+        compound_id=compound.id,
+        id=unmetered_id,
+        message=_("No such unmetered use."),
+        field="unmetered_id",
+    )
 
 
 UnmeteredDep = Annotated[UnmeteredUse, Depends(get_unmetered_or_404)]

@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from compound.kit.params import PlausibleDate
+from compound.kit.params import MAX_ID, PlausibleDate
 
 
 class AuditQuery(BaseModel):
-    compound_id: int | None = Field(default=None, ge=1, le=2**62)
+    compound_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     object_type: str | None = Field(default=None, max_length=64)
     object_id: str | None = Field(default=None, max_length=64)
     username: str | None = Field(default=None, max_length=64)

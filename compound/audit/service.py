@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
@@ -34,16 +33,6 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, username="system")
-
-
-def audited(name: str):
-    """Class decorator: record every create, change and delete of this model."""
-
-    def mark(cls: type) -> type:
-        _AUDITED[cls] = name
-        return cls
-
-    return mark
 
 
 def register(cls: type, name: str) -> None:
@@ -199,7 +188,7 @@ def _query(f: AuditFilter) -> sa.Select:
     ):
         if value:
             q = q.where(column == value)
-    tz = ZoneInfo(f.timezone)
+    tz = clock.zone(f.timezone)
     if f.since:
         q = q.where(c.at >= datetime.combine(f.since, time.min, tzinfo=tz))
     if f.until:  # inclusive: the whole of that day

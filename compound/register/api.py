@@ -3,15 +3,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
 from compound.kit.db import SessionDep
-from compound.kit.params import MAX_OFFSET
+from compound.kit.params import MAX_OFFSET, RefId
 from compound.register import service
-from compound.register.deps import CompoundDep
-from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
+from compound.register.deps import AccountDep, BuildingDep, CompoundDep, ZoneDep
+from compound.register.models import AccountKind, Payer, ZoneKind
 from compound.register.schemas import (
     AccountCreate,
     AccountRead,
@@ -31,30 +31,6 @@ router = APIRouter(prefix="/api", tags=["register"])
 CREATED = {"status_code": status.HTTP_201_CREATED}
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
-RefId = Annotated[int | None, Query(ge=1, le=2**62)]
-
-
-def _id_path() -> object:
-    return Path(ge=1, le=2**62)
-
-
-def get_zone_or_404(session: SessionDep, compound: CompoundDep, zone_id: Annotated[int, _id_path()]) -> Zone:
-    return service.get_zone(session, compound=compound, zone_id=zone_id)
-
-
-def get_building_or_404(
-    session: SessionDep, compound: CompoundDep, building_id: Annotated[int, _id_path()]
-) -> Building:
-    return service.get_building(session, compound=compound, building_id=building_id)
-
-
-def get_account_or_404(session: SessionDep, compound: CompoundDep, account_id: Annotated[int, _id_path()]) -> Account:
-    return service.get_account(session, compound=compound, account_id=account_id)
-
-
-ZoneDep = Annotated[Zone, Depends(get_zone_or_404)]
-BuildingDep = Annotated[Building, Depends(get_building_or_404)]
-AccountDep = Annotated[Account, Depends(get_account_or_404)]
 
 
 # Compounds

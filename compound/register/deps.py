@@ -9,7 +9,8 @@ from compound.kit.db import SessionDep
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
-from compound.register.models import Compound
+from compound.register import service
+from compound.register.models import Account, Building, Compound, Zone
 
 
 def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPath) -> Compound:
@@ -21,3 +22,20 @@ def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPa
 
 
 CompoundDep = Annotated[Compound, Depends(get_compound)]
+
+
+def get_zone_or_404(session: SessionDep, compound: CompoundDep, zone_id: IdPath) -> Zone:
+    return service.get_zone(session, compound=compound, zone_id=zone_id)
+
+
+def get_building_or_404(session: SessionDep, compound: CompoundDep, building_id: IdPath) -> Building:
+    return service.get_building(session, compound=compound, building_id=building_id)
+
+
+def get_account_or_404(session: SessionDep, compound: CompoundDep, account_id: IdPath) -> Account:
+    return service.get_account(session, compound=compound, account_id=account_id)
+
+
+ZoneDep = Annotated[Zone, Depends(get_zone_or_404)]
+BuildingDep = Annotated[Building, Depends(get_building_or_404)]
+AccountDep = Annotated[Account, Depends(get_account_or_404)]

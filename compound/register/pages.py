@@ -1,34 +1,36 @@
 """Register pages: the compounds, a compound's home, its zones, buildings and accounts — listed for everyone,
 and added or changed by administrators through plain HTML forms (no JavaScript needed).
 
-Every form is a list of fields shown by one template (register/form.html). A post is parsed into the
-service's own pydantic schema and handed to the service; success is a 303 and a flash message
-(Post/Redirect/Get), a refusal — by the schema or the service — the same form again, the values kept and
-the reason beside the field it names (422). The form kit is shared with meters/register_pages.py.
+The forms are built with the kit's form kit (compound/kit/forms.py).
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
 from starlette.routing import NoMatchFound
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
 from compound.kit.db import SessionDep
-from compound.kit.errors import AppError, InvalidInput
+from compound.kit.forms import (
+    FormDep,
+    FormField,
+    FormPage,
+    choices,
+    here,
+    parse_changes,
+    parse_new,
+    path,
+    read_values,
+    row_values,
+    show_form,
+    submit,
+)
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
-from compound.kit.web import flash, render
+from compound.kit.web import render
 from compound.register import service
-from compound.register.api import AccountDep, BuildingDep, ZoneDep
-from compound.register.deps import CompoundDep
+from compound.register.deps import AccountDep, BuildingDep, CompoundDep, ZoneDep
 from compound.register.models import Account, AccountKind, Compound, Payer, ZoneKind
 from compound.register.schemas import (
     AccountCreate,
@@ -54,190 +56,6 @@ LABELS: dict[str, str] = {
     "finance_bureau": N_("the finance bureau"),
 }
 ACCOUNT_KINDS = {"household": AccountKind.household, "office": AccountKind.office}
-
-
-# The form kit
-
-
-@dataclass
-class FormField:
-    """One input of a form. kind: text | tel | number | decimal | date | select | checkbox."""
-
-    name: str
-    label: str
-    kind: str = "text"
-    required: bool = False
-    options: list[tuple[str, str]] = field(default_factory=list)
-    hint: str = ""
-    maxlength: int | None = None
-    empty: str | None = None  # what an empty input means on an edit: None clears it, "" for a text never null
-
-
-@dataclass
-class FormPage:
-    """A form as shown: its fields, the values in them and, after a refused post, the reason."""
-
-    title: str
-    fields: list[FormField]
-    action: str
-    back: str
-    back_label: str
-    submit: str
-    values: dict[str, str] = field(default_factory=dict)
-    error: AppError | None = None
-    links: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def names(self) -> set[str]:
-        return {f.name for f in self.fields}
-
-
-class FormProblem(InvalidInput):
-    """A form value that cannot be read as what the field needs (nothing was written)."""
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(_form)]
-
-
-def choices(values: Iterable[StrEnum], labels: dict[str, str]) -> list[tuple[str, str]]:
-    """Select options for an enum, in the reader's language."""
-    return [(v.value, _(labels.get(v.value, v.value))) for v in values]
-
-
-def as_text(value: object) -> str:
-    """A stored value as an input shows it."""
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "on"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(getattr(value, "value", value))
-
-
-def row_values(row: object, fields: list[FormField]) -> dict[str, str]:
-    return {f.name: as_text(getattr(row, f.name, None)) for f in fields}
-
-
-def read_values(form: FormData, fields: list[FormField]) -> dict[str, str]:
-    """What the form sent for each field, trimmed; a checkbox is 'on' or ''."""
-    values = {}
-    for f in fields:
-        raw = form.get(f.name)
-        if f.kind == "checkbox":
-            values[f.name] = "on" if raw is not None else ""
-        else:
-            values[f.name] = raw.strip() if isinstance(raw, str) else ""
-    return values
-
-
-def _check_required(page: FormPage) -> None:
-    for f in page.fields:
-        if f.required and f.kind != "checkbox" and not page.values.get(f.name):
-            raise FormProblem(_("This field is required."), field=f.name)
-
-
-def _sent(f: FormField, text: str) -> object:
-    return text == "on" if f.kind == "checkbox" else text
-
-
-def parse_new(schema: type[BaseModel], page: FormPage, **fixed: object) -> Any:
-    """A create schema from the form: empty fields are left out, so the schema's defaults apply."""
-    _check_required(page)
-    data = {f.name: _sent(f, page.values[f.name]) for f in page.fields if page.values[f.name] or f.kind == "checkbox"}
-    return validate(schema, data | fixed)
-
-
-def parse_changes(schema: type[BaseModel], page: FormPage, row: object) -> Any:
-    """An update schema holding only what the form changed: an empty field clears an optional value, and
-    an untouched one is not sent, so the service checks only what really changes."""
-    _check_required(page)
-    data = {
-        f.name: _sent(f, page.values[f.name]) if f.kind == "checkbox" else page.values[f.name] or f.empty
-        for f in page.fields
-    }
-    parsed = validate(schema, data)
-    changed = {k: v for k, v in parsed.model_dump().items() if k in data and v != getattr(row, k, None)}
-    return schema.model_validate(changed)
-
-
-def validate(schema: type[BaseModel], data: dict[str, object]) -> Any:
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise problem_of(exc) from None
-
-
-def problem_of(exc: ValidationError) -> FormProblem:
-    """The first thing pydantic refused, in words a clerk understands, naming its field."""
-    err = exc.errors()[0]
-    loc = err.get("loc") or ()
-    name = str(loc[0]) if loc else ""
-    text, ctx, kind = str(err.get("input", "")), err.get("ctx") or {}, err.get("type", "")
-    if kind in ("missing", "string_too_short"):
-        message = _("This field is required.")
-    elif kind in ("int_parsing", "int_from_float", "int_type"):
-        message = _("“%(text)s” is not a whole number.", text=text)
-    elif kind in ("decimal_parsing", "decimal_type", "float_parsing", "finite_number"):
-        message = _("“%(text)s” is not a number.", text=text)
-    elif kind.startswith("date"):
-        message = _("“%(text)s” is not a date (YYYY-MM-DD).", text=text)
-    elif kind == "string_too_long":
-        message = _("Too long: at most %(max)s characters.", max=ctx.get("max_length", ""))
-    elif kind == "greater_than":
-        message = _("Must be more than %(limit)s.", limit=ctx.get("gt", ""))
-    elif kind == "greater_than_equal":
-        message = _("Must be at least %(limit)s.", limit=ctx.get("ge", ""))
-    elif kind in ("less_than", "less_than_equal"):
-        message = _("Must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt", "")))
-    elif kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
-        message = _("“%(text)s” has too many digits.", text=text)
-    elif kind in ("enum", "literal_error"):
-        message = _("Choose one of the options.")
-    elif kind == "string_pattern_mismatch":
-        message = _("Use letters, digits and . _ - / only, beginning with a letter or a digit.")
-    elif kind == "value_error" and "error" in ctx:
-        message = str(ctx["error"])
-    else:
-        message = str(err.get("msg", ""))
-    return FormProblem(message, field=name)
-
-
-def show_form(request: Request, page: FormPage, compound: Compound | None, *, status_code: int = 200) -> Response:
-    return render(request, "register/form.html", {"form": page, "compound": compound}, status_code=status_code)
-
-
-def submit(
-    request: Request,
-    session: Session,
-    page: FormPage,
-    compound: Compound | None,
-    save: Callable[[], tuple[str, str]],
-) -> Response:
-    """Run `save` (which returns the flash message and where to go); a refusal shows the form again."""
-    try:
-        message, target = save()
-    except AppError as exc:
-        if not isinstance(exc, FormProblem):
-            # Whatever the service wrote before it gave up must not be committed with the form.
-            session.rollback()
-        page.error = exc
-        return show_form(request, page, compound, status_code=422)
-    flash(request, message)
-    return RedirectResponse(target, status_code=303)
-
-
-def path(request: Request, name: str, **params: object) -> str:
-    return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
-
-
-def here(request: Request) -> str:
-    """The page's own address: a form posts back to it."""
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 # The lists

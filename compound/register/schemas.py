@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from compound.kit.i18n import gettext as _
-from compound.kit.params import PlausibleDate
+from compound.kit.params import PlausibleDate, RowId
 from compound.register.models import AccountKind, Payer, ZoneKind
 
 
@@ -30,7 +30,6 @@ Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
 SpikeFactor = Annotated[Decimal, Field(gt=1, max_digits=6, decimal_places=2)]
 Short = Annotated[str, Field(max_length=32)]
-RowId = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class Input(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from compound.auth.models import UserCompound
+from compound.kit import lookups
 from compound.kit.errors import Conflict, InvalidInput, NotFound
 from compound.kit.i18n import gettext as _
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone
@@ -70,21 +71,6 @@ def page(limit: int, offset: int) -> tuple[int, int]:
     return max(1, min(limit, MAX_PAGE)), max(0, offset)
 
 
-def _scoped_get(session: Session, model: type[T], *, compound: Compound, row_id: int) -> T | None:
-    return session.exec(select(model).where(model.compound_id == compound.id, model.id == row_id)).first()
-
-
-def _exists(
-    session: Session, model: type[SQLModel], *, compound: Compound, exclude_id: int | None = None, **where: object
-) -> bool:
-    q = select(model.id).where(model.compound_id == compound.id)
-    for name, value in where.items():
-        q = q.where(getattr(model, name) == value)
-    if exclude_id is not None:
-        q = q.where(model.id != exclude_id)
-    return session.exec(q.limit(1)).first() is not None
-
-
 # Compounds
 
 
@@ -122,7 +108,7 @@ def _zone_name_taken(name: str) -> str:
 
 def create_zone(session: Session, *, compound: Compound, data: ZoneCreate) -> Zone:
     """A new zone; names are unique within the compound."""
-    if _exists(session, Zone, compound=compound, name=data.name):
+    if lookups.exists(session, Zone, compound_id=compound.id, name=data.name):
         raise Conflict(_zone_name_taken(data.name), field="name")
     zone = Zone(compound_id=compound.id, **data.model_dump())
     with unique_fallback(session, {"name": _zone_name_taken(data.name)}):
@@ -132,7 +118,7 @@ def create_zone(session: Session, *, compound: Compound, data: ZoneCreate) -> Zo
 
 def update_zone(session: Session, *, compound: Compound, zone: Zone, data: ZoneUpdate) -> Zone:
     sent = changes(data, required=("name", "kind"))
-    if "name" in sent and _exists(session, Zone, compound=compound, name=sent["name"], exclude_id=zone.id):
+    if "name" in sent and lookups.exists(session, Zone, compound_id=compound.id, name=sent["name"], exclude_id=zone.id):
         raise Conflict(_zone_name_taken(sent["name"]), field="name")
     with unique_fallback(session, {"name": _zone_name_taken(str(sent.get("name")))}):
         for name, value in sent.items():
@@ -141,7 +127,7 @@ def update_zone(session: Session, *, compound: Compound, zone: Zone, data: ZoneU
 
 
 def get_zone(session: Session, *, compound: Compound, zone_id: int) -> Zone:
-    zone = _scoped_get(session, Zone, compound=compound, row_id=zone_id)
+    zone = lookups.get(session, Zone, compound_id=compound.id, id=zone_id)
     if zone is None:
         raise NotFound(_("No such zone."), field="zone_id")
     return zone
@@ -163,7 +149,7 @@ def _building_name_taken(name: str) -> str:
 
 def _check_zone_ref(session: Session, *, compound: Compound, zone_id: int, field: str = "zone_id") -> Zone:
     """A zone id given in a request body: unknown (or another compound's) is a 422 naming the field."""
-    zone = _scoped_get(session, Zone, compound=compound, row_id=zone_id)
+    zone = lookups.get(session, Zone, compound_id=compound.id, id=zone_id)
     if zone is None:
         raise InvalidInput(_("There is no zone %(id)s in this compound.", id=zone_id), field=field)
     return zone
@@ -172,7 +158,7 @@ def _check_zone_ref(session: Session, *, compound: Compound, zone_id: int, field
 def create_building(session: Session, *, compound: Compound, data: BuildingCreate) -> Building:
     """A new building in one of the compound's zones."""
     _check_zone_ref(session, compound=compound, zone_id=data.zone_id)
-    if _exists(session, Building, compound=compound, name=data.name):
+    if lookups.exists(session, Building, compound_id=compound.id, name=data.name):
         raise Conflict(_building_name_taken(data.name), field="name")
     building = Building(compound_id=compound.id, **data.model_dump())
     with unique_fallback(session, {"name": _building_name_taken(data.name)}):
@@ -184,7 +170,9 @@ def update_building(session: Session, *, compound: Compound, building: Building,
     sent = changes(data, required=("name", "zone_id"))
     if "zone_id" in sent:
         _check_zone_ref(session, compound=compound, zone_id=sent["zone_id"])
-    if "name" in sent and _exists(session, Building, compound=compound, name=sent["name"], exclude_id=building.id):
+    if "name" in sent and lookups.exists(
+        session, Building, compound_id=compound.id, name=sent["name"], exclude_id=building.id
+    ):
         raise Conflict(_building_name_taken(sent["name"]), field="name")
     with unique_fallback(session, {"name": _building_name_taken(str(sent.get("name")))}):
         for name, value in sent.items():
@@ -193,7 +181,7 @@ def update_building(session: Session, *, compound: Compound, building: Building,
 
 
 def get_building(session: Session, *, compound: Compound, building_id: int) -> Building:
-    building = _scoped_get(session, Building, compound=compound, row_id=building_id)
+    building = lookups.get(session, Building, compound_id=compound.id, id=building_id)
     if building is None:
         raise NotFound(_("No such building."), field="building_id")
     return building
@@ -217,7 +205,7 @@ def _check_account(session: Session, *, compound: Compound, state: dict[str, Any
     """Rules on an account as it will be saved (a new one, or an old one with the changes applied)."""
     if (
         state.get("building_id") is not None
-        and _scoped_get(session, Building, compound=compound, row_id=state["building_id"]) is None
+        and lookups.get(session, Building, compound_id=compound.id, id=state["building_id"]) is None
     ):
         raise InvalidInput(
             _("There is no building %(id)s in this compound.", id=state["building_id"]), field="building_id"
@@ -240,7 +228,7 @@ def create_account(session: Session, *, compound: Compound, data: AccountCreate)
     """A new office unit or household."""
     fields = data.model_dump()
     _check_account(session, compound=compound, state=fields)
-    if _exists(session, Account, compound=compound, code=data.code):
+    if lookups.exists(session, Account, compound_id=compound.id, code=data.code):
         raise Conflict(_account_code_taken(data.code), field="code")
     account = Account(compound_id=compound.id, **fields)
     with unique_fallback(session, {"code": _account_code_taken(data.code)}):
@@ -253,7 +241,9 @@ def update_account(session: Session, *, compound: Compound, account: Account, da
     sent = changes(data, required=("code", "kind", "name", "payer"))
     state = fields_of(account) | sent
     _check_account(session, compound=compound, state=state)
-    if "code" in sent and _exists(session, Account, compound=compound, code=sent["code"], exclude_id=account.id):
+    if "code" in sent and lookups.exists(
+        session, Account, compound_id=compound.id, code=sent["code"], exclude_id=account.id
+    ):
         raise Conflict(_account_code_taken(sent["code"]), field="code")
     with unique_fallback(session, {"code": _account_code_taken(str(sent.get("code")))}):
         for name, value in sent.items():
@@ -262,7 +252,7 @@ def update_account(session: Session, *, compound: Compound, account: Account, da
 
 
 def get_account(session: Session, *, compound: Compound, account_id: int) -> Account:
-    account = _scoped_get(session, Account, compound=compound, row_id=account_id)
+    account = lookups.get(session, Account, compound_id=compound.id, id=account_id)
     if account is None:
         raise NotFound(_("No such account."), field="account_id")
     return account

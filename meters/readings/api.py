@@ -3,16 +3,18 @@
 from datetime import date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
 from compound.kit.db import SessionDep
-from compound.kit.params import YEARS
+from compound.kit.params import YEARS, IdPath, RefId
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep
 from meters.models import Utility
+from meters.readings import corrections
+from meters.readings import service as readings
 from meters.readings.schemas import (
     CorrectionCreate,
     EstimateCreate,
@@ -23,8 +25,6 @@ from meters.readings.schemas import (
     ReadingPage,
     ReadingRead,
 )
-from meters.readings import corrections
-from meters.readings import service as readings
 
 router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"])
 
@@ -57,7 +57,7 @@ def create_reading(session: SessionDep, compound: CompoundDep, meter: MeterDep, 
         confirm=body.confirm,
         now=now,
     )
-    return ReadingRead.of(reading, readings.compound_tz(compound))
+    return ReadingRead.of(reading, clock.tz_of(compound))
 
 
 @router.post(
@@ -71,7 +71,7 @@ def correct_reading(
     session: SessionDep,
     compound: CompoundDep,
     meter: MeterDep,
-    reading_id: Annotated[int, Path(ge=1, le=2**62)],
+    reading_id: IdPath,
     body: CorrectionCreate,
 ) -> ReadingRead:
     """Correct the meter's latest reading: a new reading replaces it and points at it; the wrong one is kept."""
@@ -88,7 +88,7 @@ def correct_reading(
         confirm=body.confirm,
         now=clock.now(),
     )
-    return ReadingRead.of(fixed, readings.compound_tz(compound))
+    return ReadingRead.of(fixed, clock.tz_of(compound))
 
 
 @router.get("/meters/{meter_id}/readings", dependencies=[Require(Perm.register_view)], response_model=ReadingPage)
@@ -103,7 +103,7 @@ def list_readings(
     rows, total = readings.list_readings(
         session, compound_id=compound.id, meter_id=meter.id, limit=limit, offset=offset
     )
-    tz = readings.compound_tz(compound)
+    tz = clock.tz_of(compound)
     return ReadingPage(items=[ReadingRead.of(r, tz) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -123,7 +123,7 @@ def create_estimate(
     reading = readings.estimate_reading(
         session, compound=compound, meter=meter, at=body.at or now, now=now, read_by=body.read_by
     )
-    return ReadingRead.of(reading, readings.compound_tz(compound))
+    return ReadingRead.of(reading, clock.tz_of(compound))
 
 
 @router.get("/missed-readings", dependencies=[Require(Perm.register_view)], response_model=MissedReadings)
@@ -135,10 +135,10 @@ def missed_readings(
         Query(ge=date(YEARS.start, 1, 1), lt=date(YEARS.stop, 1, 1), description="Default: this month's first"),
     ] = None,
     utility: Utility | None = None,
-    building_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    building_id: RefId = None,
 ) -> MissedReadings:
     """Active meters with no real reading since the start of `since` (compound time): what is left to read."""
-    tz = readings.compound_tz(compound)
+    tz = clock.tz_of(compound)
     since = since or clock.now().astimezone(tz).date().replace(day=1)
     rows = readings.missed_meters(
         session,

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from compound.kit import lookups
 from compound.register.models import Account, Building, Zone
 from meters.models import Meter, Reading, ReadingSource, Seal
 
@@ -53,12 +54,6 @@ class MeterFacts:
     seals: list[Seal]
 
 
-def _scoped(session: Session, model: type, compound_id: int, row_id: int | None):  # noqa: ANN202
-    if row_id is None:
-        return None
-    return session.exec(select(model).where(model.compound_id == compound_id, model.id == row_id)).first()
-
-
 def meter_facts(session: Session, *, meter: Meter) -> MeterFacts:
     """The register facts of one meter (a handful of primary-key lookups)."""
     cid = meter.compound_id
@@ -70,11 +65,11 @@ def meter_facts(session: Session, *, meter: Meter) -> MeterFacts:
     ).all()
     return MeterFacts(
         meter=meter,
-        account=_scoped(session, Account, cid, meter.account_id),
-        parent=_scoped(session, Meter, cid, meter.parent_id),
-        building=_scoped(session, Building, cid, meter.building_id),
-        zone=_scoped(session, Zone, cid, meter.zone_id),
-        replaced=_scoped(session, Meter, cid, meter.replaces_id),
+        account=lookups.get(session, Account, compound_id=cid, id=meter.account_id),
+        parent=lookups.get(session, Meter, compound_id=cid, id=meter.parent_id),
+        building=lookups.get(session, Building, compound_id=cid, id=meter.building_id),
+        zone=lookups.get(session, Zone, compound_id=cid, id=meter.zone_id),
+        replaced=lookups.get(session, Meter, compound_id=cid, id=meter.replaces_id),
         replaced_by=replaced_by,
         seals=list(seals),
     )

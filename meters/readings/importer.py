@@ -14,7 +14,6 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -423,7 +422,7 @@ def import_readings(
     Raises ImportRefused with the full report when nothing is saved. source (the file's name) is for the trail.
     """
     now = now or clock.now()
-    tz = ZoneInfo(compound.timezone)
+    tz = clock.tz_of(compound)
     report = ImportReport(partial=partial, total=len(rows))
     if not rows:
         raise ImportFileError(_("The file has a header but no readings."), field="file")

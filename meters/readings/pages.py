@@ -5,11 +5,11 @@ when something could not be saved the page is shown again with the reason beside
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
@@ -18,9 +18,11 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
 from compound.kit.db import SessionDep
-from compound.kit.errors import AppError, InvalidInput
+from compound.kit.errors import AppError
+from compound.kit.forms import FormDep, FormProblem, parse_date, parse_datetime, parse_int, required
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
+from compound.kit.params import IdPath
 from compound.kit.web import flash, render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
@@ -31,7 +33,7 @@ from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
 from meters.readings.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
 from meters.readings.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
-from meters.readings.service import aware, estimate_reading, load_states, record_reading
+from meters.readings.service import estimate_reading, load_states, record_reading
 from meters.readings.validation import CONFIRMABLE, Code
 from meters.register import seals
 from meters.register.replacement import replace_meter
@@ -41,9 +43,6 @@ VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 SERVICE = [Require(Perm.meters_service)]
 
-IdPath = Annotated[int, Path(ge=1, le=2**62)]
-# A zone sheet of a large living area posts three fields per meter.
-MAX_FORM_FIELDS = 10_000
 
 UNITS = {"water": N_("m³"), "electricity": N_("kWh")}
 FIELD_LABELS: dict[str, str] = {
@@ -65,17 +64,6 @@ FIELD_LABELS: dict[str, str] = {
     "meter_id": N_("Meter"),
     "seal_id": N_("Seal"),
 }
-
-
-class FormProblem(InvalidInput):
-    """A form field that cannot be read as what it should be."""
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form(max_fields=MAX_FORM_FIELDS)
-
-
-FormDep = Annotated[FormData, Depends(_form)]
 
 
 def _common(request: Request, compound: Compound) -> dict[str, Any]:
@@ -100,35 +88,6 @@ def _sheet_labels() -> dict[str, str]:
 def _local_input(at: datetime, tz: ZoneInfo) -> str:
     """The value of a datetime-local input."""
     return at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_datetime(text: str, *, tz: ZoneInfo, name: str) -> datetime:
-    try:
-        return aware(datetime.fromisoformat(text.strip()), tz)
-    except ValueError:
-        raise FormProblem(_("“%(text)s” is not a date and time (YYYY-MM-DD HH:MM).", text=text), field=name) from None
-
-
-def _parse_date(text: str, *, name: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise FormProblem(_("“%(text)s” is not a date (YYYY-MM-DD).", text=text), field=name) from None
-
-
-def _parse_int(text: str, *, name: str) -> int | None:
-    if not text.strip():
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise FormProblem(_("“%(text)s” is not a whole number.", text=text), field=name) from None
-
-
-def _required(text: str, *, name: str) -> str:
-    if not text.strip():
-        raise FormProblem(_("This field is required."), field=name)
-    return text.strip()
 
 
 # The round sheet
@@ -183,7 +142,7 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     read_by = str(form.get("read_by") or "").strip()[:100]
     raw_at = str(form.get("read_at") or "")
     try:
-        read_at = _parse_datetime(raw_at, tz=ZoneInfo(compound.timezone), name="read_at") if raw_at else clock.now()
+        read_at = parse_datetime(raw_at, tz=clock.tz_of(compound), name="read_at") if raw_at else clock.now()
     except FormProblem as exc:
         return _sheet_page(request, session, compound, place, read_by=read_by, error=exc, status_code=422)
     ids = sheet_meter_ids(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id)
@@ -311,7 +270,7 @@ def _offer_estimate(
     session: Session, compound: Compound, meter: Meter, history: list[HistoryRow], now: datetime
 ) -> bool:
     """Show the estimate button: an active meter, not read this month, with enough history to estimate from."""
-    if meter.status != MeterStatus.active or _estimate_blocked(history, meter, now, ZoneInfo(compound.timezone)):
+    if meter.status != MeterStatus.active or _estimate_blocked(history, meter, now, clock.tz_of(compound)):
         return False
     state = load_states(session, compound_id=compound.id, meter_ids=[meter.id], now=now)[meter.id]
     return state.last_value is not None and state.avg_daily is not None
@@ -328,7 +287,7 @@ def _meter_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    tz = ZoneInfo(compound.timezone)
+    tz = clock.tz_of(compound)
     now = clock.now()
     chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
     history = meter_history(session, compound_id=compound.id, meter_ids=chain)
@@ -381,7 +340,7 @@ def meter_chart(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> 
 
     chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
     history = meter_history(session, compound_id=compound.id, meter_ids=chain)
-    months = monthly_use(history, tz=ZoneInfo(compound.timezone), now=clock.now())
+    months = monthly_use(history, tz=clock.tz_of(compound), now=clock.now())
     png = consumption_chart(months, utility=meter.utility, title=_("Meter %(serial)s", serial=meter.serial))
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
@@ -416,13 +375,13 @@ def replace(
             session,
             compound=compound,
             meter=meter,
-            final_value=_required(final_value, name="final_value"),
-            new_serial=_required(new_serial, name="new_serial"),
-            new_value=_required(new_value, name="new_value"),
-            at=_parse_datetime(_required(at, name="at"), tz=ZoneInfo(compound.timezone), name="at"),
+            final_value=required(final_value, name="final_value"),
+            new_serial=required(new_serial, name="new_serial"),
+            new_value=required(new_value, name="new_value"),
+            at=parse_datetime(required(at, name="at"), tz=clock.tz_of(compound), name="at"),
             read_by=read_by.strip(),
-            new_multiplier=_parse_int(new_multiplier, name="new_multiplier"),
-            new_dials=_parse_int(new_dials, name="new_dials"),
+            new_multiplier=parse_int(new_multiplier, name="new_multiplier"),
+            new_dials=parse_int(new_dials, name="new_dials"),
             note=note.strip(),
         )
     except AppError as exc:
@@ -447,9 +406,9 @@ def add_seal(
             session,
             compound=compound,
             meter=meter,
-            number=_required(number, name="number"),
-            sealed_date=_parse_date(sealed_date, name="sealed_date"),
-            sealed_by=_required(sealed_by, name="sealed_by"),
+            number=required(number, name="number"),
+            sealed_date=parse_date(sealed_date, name="sealed_date"),
+            sealed_by=required(sealed_by, name="sealed_by"),
         )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "seal", values)
@@ -474,8 +433,8 @@ def break_seal(
             session,
             compound=compound,
             seal=seal,
-            broken_date=_parse_date(broken_date, name="broken_date"),
-            broken_by=_required(broken_by, name="broken_by"),
+            broken_date=parse_date(broken_date, name="broken_date"),
+            broken_by=required(broken_by, name="broken_by"),
             note=note.strip(),
         )
     except AppError as exc:
@@ -489,7 +448,7 @@ def estimate(request: Request, session: SessionDep, compound: CompoundDep, meter
     now = clock.now()
     history = meter_history(session, compound_id=compound.id, meter_ids=[meter.id])
     try:
-        if blocked := _estimate_blocked(history, meter, now, ZoneInfo(compound.timezone)):
+        if blocked := _estimate_blocked(history, meter, now, clock.tz_of(compound)):
             raise blocked
         reading = estimate_reading(session, compound=compound, meter=meter, at=now, now=now)
     except AppError as exc:

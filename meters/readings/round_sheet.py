@@ -7,11 +7,11 @@ one query for the whole sheet, integer arithmetic per row.
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from compound.kit import clock
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
@@ -178,7 +178,7 @@ def round_sheet(
     session: Session, *, compound: Compound, building_id: int | None = None, zone_id: int | None = None, now: datetime
 ) -> list[SheetRow]:
     """The sheet of one building or zone: its active meters in walking order (walk_order, then serial)."""
-    tz = ZoneInfo(compound.timezone)
+    tz = clock.tz_of(compound)
     month_start = now.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     spike_hundredths = int(compound.spike_factor * 100)
     days: dict[datetime, str] = {}  # a round's readings share a handful of times

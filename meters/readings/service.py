@@ -3,7 +3,6 @@
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -24,15 +23,6 @@ MIN_AVERAGE_SECONDS = 20 * 86400
 
 R = Reading.__table__.c
 M = Meter.__table__.c
-
-
-def compound_tz(compound: Compound) -> ZoneInfo:
-    return ZoneInfo(compound.timezone)
-
-
-def aware(at: datetime, tz: ZoneInfo) -> datetime:
-    """A time without an offset is the compound's local time (what the reader's watch said)."""
-    return at.replace(tzinfo=tz) if at.tzinfo is None else at
 
 
 def _check_meter(compound: Compound, meter: Meter) -> None:
@@ -144,10 +134,16 @@ def verdict_for(
 ) -> Verdict:
     """What check() says of this reading, against the meter's last real reading and recent average."""
     now = now or clock.now()
-    tz = compound_tz(compound)
+    tz = clock.tz_of(compound)
     state = load_states(session, compound_id=compound.id, meter_ids=[meter.id], now=now)[meter.id]
     return check(
-        state, value, aware(read_at, tz), now=now, spike_factor=compound.spike_factor, rollover=rollover, tz=tz
+        state,
+        value,
+        clock.assume_local(read_at, tz),
+        now=now,
+        spike_factor=compound.spike_factor,
+        rollover=rollover,
+        tz=tz,
     )
 
 
@@ -177,7 +173,7 @@ def record_reading(
     A naive read_at is the compound's local time. The consumption runs from the last real reading.
     """
     _check_meter(compound, meter)
-    read_at = aware(read_at, compound_tz(compound))
+    read_at = clock.assume_local(read_at, clock.tz_of(compound))
     _lock_meter(session, meter)
     verdict = verdict_for(
         session, compound=compound, meter=meter, value=value, read_at=read_at, rollover=rollover, now=now
@@ -245,8 +241,8 @@ def estimate_reading(
     """An estimated reading for a missed meter, from its average daily use; superseded by the next real one."""
     _check_meter(compound, meter)
     now = now or clock.now()
-    tz = compound_tz(compound)
-    at = aware(at, tz)
+    tz = clock.tz_of(compound)
+    at = clock.assume_local(at, tz)
     _lock_meter(session, meter)
     state = load_states(session, compound_id=compound.id, meter_ids=[meter.id], now=now, real_only=False)[meter.id]
     if state.removed_on:

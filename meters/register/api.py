@@ -14,7 +14,7 @@ from compound.auth.permissions import Perm
 from compound.kit.db import SessionDep
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
-from compound.kit.params import Offset
+from compound.kit.params import Offset, RefId
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility
@@ -42,7 +42,6 @@ from meters.register.unmetered_estimate import estimate, unit
 router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"])
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
-RefId = Annotated[int | None, Query(ge=1, le=2**62)]
 
 
 # Meters

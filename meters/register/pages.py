@@ -2,7 +2,7 @@
 and change them. The rules of the tree (a parent of the same utility, no loops, a billing meter's account,
 a rule's figures) are the services'; a refusal comes back on the form beside the field it names.
 
-The forms use the register's form kit and template (compound/register/pages.py, register/form.html).
+The forms use the kit's form kit and template (compound/kit/forms.py, form.html).
 """
 
 from fastapi import APIRouter, Request
@@ -12,13 +12,7 @@ from sqlmodel import Session
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit.db import SessionDep
-from compound.kit.i18n import N_
-from compound.kit.i18n import gettext as _
-from compound.kit.web import render
-from compound.register import service as register
-from compound.register.deps import CompoundDep
-from compound.register.models import Compound
-from compound.register.pages import (
+from compound.kit.forms import (
     FormDep,
     FormField,
     FormPage,
@@ -32,6 +26,12 @@ from compound.register.pages import (
     show_form,
     submit,
 )
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
+from compound.kit.web import render
+from compound.register import service as register
+from compound.register.deps import CompoundDep
+from compound.register.models import Compound
 from meters.deps import MeterDep, TransformerDep, UnmeteredDep
 from meters.labels import LABELS, label
 from meters.models import (

@@ -7,12 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from compound.kit import lookups
 from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
 from meters.errors import MeterError
 from meters.labels import label
 from meters.models import Meter, MeterRole, MeterStatus, Transformer, UnmeteredUse, Utility
-from meters.register.lookups import has_row, scoped_row
 
 
 def check_place(session: Session, *, compound: Compound, state: dict[str, Any]) -> None:
@@ -26,10 +26,10 @@ def check_place(session: Session, *, compound: Compound, state: dict[str, Any]) 
         )
     if (
         state.get("account_id") is not None
-        and scoped_row(session, Account, compound=compound, row_id=state["account_id"]) is None
+        and lookups.get(session, Account, compound_id=compound.id, id=state["account_id"]) is None
     ):
         raise MeterError(_("There is no account %(id)s in this compound.", id=state["account_id"]), field="account_id")
-    building = scoped_row(session, Building, compound=compound, row_id=state.get("building_id"))
+    building = lookups.get(session, Building, compound_id=compound.id, id=state.get("building_id"))
     if state.get("building_id") is not None and building is None:
         raise MeterError(
             _("There is no building %(id)s in this compound.", id=state["building_id"]), field="building_id"
@@ -37,7 +37,7 @@ def check_place(session: Session, *, compound: Compound, state: dict[str, Any]) 
     if state.get("zone_id") is None and building is not None:
         state["zone_id"] = building.zone_id
     elif state.get("zone_id") is not None:
-        if scoped_row(session, Zone, compound=compound, row_id=state["zone_id"]) is None:
+        if lookups.get(session, Zone, compound_id=compound.id, id=state["zone_id"]) is None:
             raise MeterError(_("There is no zone %(id)s in this compound.", id=state["zone_id"]), field="zone_id")
         if building is not None and building.zone_id != state["zone_id"]:
             raise MeterError(
@@ -60,7 +60,7 @@ def check_parent(session: Session, *, compound: Compound, state: dict[str, Any],
     if parent_id is not None and transformer_id is not None:
         raise MeterError(_("Give either a parent meter or a transformer, not both."), field="transformer_id")
     if parent_id is not None:
-        parent = scoped_row(session, Meter, compound=compound, row_id=parent_id)
+        parent = lookups.get(session, Meter, compound_id=compound.id, id=parent_id)
         if parent is None:
             raise MeterError(
                 _("There is no meter %(id)s in this compound to be the parent.", id=parent_id), field="parent_id"
@@ -69,7 +69,7 @@ def check_parent(session: Session, *, compound: Compound, state: dict[str, Any],
     if transformer_id is not None:
         if utility is not Utility.electricity:
             raise MeterError(_("Only an electricity meter can hang on a transformer."), field="transformer_id")
-        if scoped_row(session, Transformer, compound=compound, row_id=transformer_id) is None:
+        if lookups.get(session, Transformer, compound_id=compound.id, id=transformer_id) is None:
             raise MeterError(
                 _("There is no transformer %(id)s in this compound.", id=transformer_id), field="transformer_id"
             )
@@ -130,9 +130,9 @@ def _check_no_cycle(
 def check_children(session: Session, *, compound: Compound, meter: Meter, state: dict[str, Any]) -> None:
     """A meter with others below it must stay able to carry them."""
     role = MeterRole(state["role"])
-    has_meters = has_row(session, Meter, compound, parent_id=meter.id, status=MeterStatus.active)
-    feeds = has_row(session, Transformer, compound, parent_meter_id=meter.id)
-    has_uses = has_row(session, UnmeteredUse, compound, parent_meter_id=meter.id)
+    has_meters = lookups.exists(session, Meter, compound_id=compound.id, parent_id=meter.id, status=MeterStatus.active)
+    feeds = lookups.exists(session, Transformer, compound_id=compound.id, parent_meter_id=meter.id)
+    has_uses = lookups.exists(session, UnmeteredUse, compound_id=compound.id, parent_meter_id=meter.id)
     if role is MeterRole.billing and (has_meters or feeds or has_uses):
         raise MeterError(
             _("Meter %(serial)s has meters or uses under it, so it cannot be a billing meter.", serial=meter.serial),

@@ -2,7 +2,6 @@
 everything that hung under the old meter moved to the new one."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -15,7 +14,7 @@ from compound.register.service import unique_fallback
 from meters.errors import MeterError
 from meters.models import Meter, MeterStatus, ReadingKind, Transformer, UnmeteredUse
 from meters.readings.service import record_reading
-from meters.register.lookups import check_serial_free, local_date, serial_taken
+from meters.register.lookups import check_serial_free, serial_taken
 from meters.register.seals import break_on_removal
 
 
@@ -41,7 +40,7 @@ def replace_meter(
     reading (which counts nothing). A refused final reading refuses the whole replacement.
     """
     if at.tzinfo is None:  # a time without an offset is the compound's local time, as for any reading
-        at = at.replace(tzinfo=ZoneInfo(compound.timezone))
+        at = at.replace(tzinfo=clock.tz_of(compound))
     multiplier = meter.multiplier if new_multiplier is None else new_multiplier
     dials = meter.dials if new_dials is None else new_dials
     if multiplier < 1:
@@ -65,7 +64,7 @@ def replace_meter(
         kind=ReadingKind.final,
         now=now,
     )
-    swap_date = local_date(compound, at)
+    swap_date = clock.local_date(at, clock.tz_of(compound))
     meter.status, meter.removed_date = MeterStatus.removed, swap_date
     new = _successor(meter, serial=new_serial, multiplier=multiplier, dials=dials, installed=swap_date)
     try:

@@ -13,11 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, computed_field
 
-from compound.kit.params import PlausibleDate, in_years
+from compound.kit.params import PlausibleDate, RowId, in_years
 from compound.register.schemas import Input, Output
 from meters.models import EstimateRule, MeterRole, MeterStatus, UnmeteredCategory, Utility
 
-RowId = Annotated[int, Field(ge=1, le=2**62)]
 Serial = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Multiplier = Annotated[int, Field(ge=1, le=1_000_000, description="Current-transformer ratio: 40 for 200/5.")]

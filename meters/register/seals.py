@@ -12,7 +12,6 @@ from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.errors import MeterError
 from meters.models import Meter, MeterStatus, Seal
-from meters.register.lookups import local_date
 
 
 def intact_seal(session: Session, *, compound: Compound, meter: Meter) -> Seal | None:
@@ -40,7 +39,7 @@ def add_seal(
     session.execute(sa.select(Meter.__table__.c.id).where(Meter.__table__.c.id == meter.id).with_for_update())
     if meter.status == MeterStatus.removed:
         raise MeterError(_("Meter %(serial)s was removed; it cannot be sealed.", serial=meter.serial), field="meter_id")
-    if sealed_date > local_date(compound, clock.now()):
+    if sealed_date > clock.today(compound):
         raise MeterError(
             _("The sealing date %(date)s is in the future.", date=sealed_date.isoformat()), field="sealed_date"
         )
@@ -89,7 +88,7 @@ def break_seal(
             ),
             field="broken_date",
         )
-    if broken_date > local_date(compound, clock.now()):
+    if broken_date > clock.today(compound):
         raise MeterError(_("The date %(date)s is in the future.", date=broken_date.isoformat()), field="broken_date")
     seal.broken_date, seal.broken_by, seal.broken_note = broken_date, broken_by, note
     session.flush()

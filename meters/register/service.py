@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from compound.kit import clock
+from compound.kit import clock, lookups
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, fields_of, page, unique_fallback
 from meters.errors import MeterError
 from meters.models import Meter, MeterRole, MeterStatus, Utility
-from meters.register.lookups import check_serial_free, has_row, local_date, scoped_row, serial_taken
+from meters.register.lookups import check_serial_free, serial_taken
 from meters.register.placement import check_children, check_parent, check_place
 from meters.register.schemas import MeterCreate, MeterUpdate
 from meters.register.seals import break_on_removal
@@ -68,11 +68,13 @@ def _check_status(
 ) -> None:
     """Out of service: a removal date (today by default). Back in: only if nothing replaced it."""
     if state["status"] == MeterStatus.removed:
-        state["removed_date"] = state.get("removed_date") or local_date(compound, clock.now())
+        state["removed_date"] = state.get("removed_date") or clock.today(compound)
         return
     if "removed_date" in sent and sent["removed_date"] is not None:
         raise MeterError(_("Set the status to removed to give a removal date."), field="removed_date")
-    if meter.status == MeterStatus.removed and has_row(session, Meter, compound, replaces_id=meter.id):
+    if meter.status == MeterStatus.removed and lookups.exists(
+        session, Meter, compound_id=compound.id, replaces_id=meter.id
+    ):
         raise MeterError(
             _("Meter %(serial)s was replaced; it cannot come back into service.", serial=meter.serial), field="status"
         )
@@ -80,11 +82,7 @@ def _check_status(
 
 
 def get_meter(session: Session, *, compound: Compound, meter_id: int) -> Meter | None:
-    return scoped_row(session, Meter, compound=compound, row_id=meter_id)
-
-
-def get_meter_by_serial(session: Session, *, compound: Compound, serial: str) -> Meter | None:
-    return session.exec(select(Meter).where(Meter.compound_id == compound.id, Meter.serial == serial)).first()
+    return lookups.get(session, Meter, compound_id=compound.id, id=meter_id)
 
 
 def list_meters(

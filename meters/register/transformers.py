@@ -3,13 +3,13 @@ the compound."""
 
 from sqlmodel import Session, select
 
+from compound.kit import lookups
 from compound.kit.errors import Conflict
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import changes, unique_fallback
 from meters.errors import MeterError
 from meters.models import Meter, MeterRole, MeterStatus, Transformer, Utility
-from meters.register.lookups import scoped_row
 from meters.register.schemas import TransformerCreate, TransformerUpdate
 
 
@@ -18,7 +18,7 @@ def _transformer_name_taken(name: str) -> str:
 
 
 def _check_feeder(session: Session, *, compound: Compound, meter_id: int) -> None:
-    feeder = scoped_row(session, Meter, compound=compound, row_id=meter_id)
+    feeder = lookups.get(session, Meter, compound_id=compound.id, id=meter_id)
     if feeder is None:
         raise MeterError(
             _("There is no meter %(id)s in this compound to feed the transformer.", id=meter_id),

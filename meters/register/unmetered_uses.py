@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from compound.kit import lookups
 from compound.kit.errors import Conflict
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound, Zone
@@ -13,7 +14,6 @@ from compound.register.service import changes, fields_of, unique_fallback
 from meters.errors import MeterError
 from meters.labels import label
 from meters.models import EstimateRule, Meter, UnmeteredUse, Utility
-from meters.register.lookups import scoped_row
 from meters.register.placement import check_parent_meter
 from meters.register.schemas import UnmeteredCreate, UnmeteredUpdate
 from meters.register.unmetered_estimate import ALL_RULE_FIELDS, RULE_FIELDS
@@ -56,7 +56,7 @@ def _check_unmetered(session: Session, *, compound: Compound, state: dict[str, A
             field="active_to_date",
         )
     if state.get("parent_meter_id") is not None:
-        parent = scoped_row(session, Meter, compound=compound, row_id=state["parent_meter_id"])
+        parent = lookups.get(session, Meter, compound_id=compound.id, id=state["parent_meter_id"])
         if parent is None:
             raise MeterError(
                 _("There is no meter %(id)s in this compound to be the parent.", id=state["parent_meter_id"]),
@@ -65,7 +65,7 @@ def _check_unmetered(session: Session, *, compound: Compound, state: dict[str, A
         check_parent_meter(parent, utility=utility, field="parent_meter_id")
     if (
         state.get("zone_id") is not None
-        and scoped_row(session, Zone, compound=compound, row_id=state["zone_id"]) is None
+        and lookups.get(session, Zone, compound_id=compound.id, id=state["zone_id"]) is None
     ):
         raise MeterError(_("There is no zone %(id)s in this compound.", id=state["zone_id"]), field="zone_id")
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from meters.readings.history import HistoryRow, MonthUse, monthly_use
 from meters.readings import charts
+from meters.readings.history import HistoryRow, MonthUse, monthly_use
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
