@@ -160,7 +160,10 @@ def test_a_demo_database_migrates_to_citus_keys_without_losing_a_row(scratch_url
 
         upgrade(scratch_url)
         with scratch.connect() as conn:
-            assert _counts(conn) == before
+            after = _counts(conn)
+        # Tables of later migrations start empty; every row that was there is still there.
+        assert {t: n for t, n in after.items() if t in before} == before
+        assert all(n == 0 for t, n in after.items() if t not in before)
         assert _breaches(sa.inspect(scratch)) == []
 
         # The sequences go on where they were: a new reading gets a fresh id.
