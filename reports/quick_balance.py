@@ -90,13 +90,40 @@ MAX_DIGITS_BEFORE_POINT = 15
 MAX_SIGNIFICANT_DIGITS = 30
 
 
-class TotalsError(ValueError):
-    """An input the quick balance refuses: `key` as typed, `reason` in English words a clerk understands."""
+def N_(message: str) -> str:
+    """Marks a message for the translators (Babel extracts N_); the edge translates it, this module stays pure."""
+    return message
 
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
+
+class Phrase(str):
+    """English words with the template and figures they were made from, so the edge can say them in Chinese."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> "Phrase":
+        obj = super().__new__(cls, template % params if params else template)
+        obj.template, obj.params = template, params
+        return obj
+
+
+def say(phrase: "Phrase", gettext: Any) -> str:
+    """The phrase in the reader's language: `say(err.phrase, _)` (inner phrases are translated too)."""
+    params = {k: say(v, gettext) if isinstance(v, Phrase) else v for k, v in phrase.params.items()}
+    return gettext(phrase.template, **params)
+
+
+class TotalsError(ValueError):
+    """An input the quick balance refuses: `key` as typed, `reason` in English words a clerk understands.
+
+    `phrase` holds the same words as a template and its figures: `say(err.phrase, _)` translates them.
+    """
+
+    def __init__(self, key: str, template: str, **params: Any) -> None:
         self.key = key
-        self.reason = reason
+        self.phrase = Phrase(template, **params)
+        self.reason = str(self.phrase)
+        super().__init__(f"{key}: {self.reason}")
 
 
 # ---- reading the input ---------------------------------------------------------------------------------------
@@ -105,16 +132,18 @@ class TotalsError(ValueError):
 def _mapping(data: Any, prefix: str, allowed: frozenset[str]) -> Mapping[str, Any]:
     """`data` as an object with only `allowed` keys; `prefix` is its path ("" at the top, "transformers[0].")."""
     if not isinstance(data, Mapping):
-        raise TotalsError(prefix.rstrip(".") or "totals", "must be an object of named figures")
+        raise TotalsError(prefix.rstrip(".") or "totals", N_("must be an object of named figures"))
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
-        raise TotalsError(f"{prefix}{unknown[0]}", f"is not a known key; the keys are: {', '.join(sorted(allowed))}")
+        raise TotalsError(
+            f"{prefix}{unknown[0]}", N_("is not a known key; the keys are: %(keys)s"), keys=", ".join(sorted(allowed))
+        )
     return data
 
 
 def _decimal(raw: Any, key: str) -> Decimal:
     if isinstance(raw, bool):
-        raise TotalsError(key, "must be a number, not true or false")
+        raise TotalsError(key, N_("must be a number, not true or false"))
     if isinstance(raw, float):
         raw = str(raw)  # the shortest repr, 0.1 → "0.1", not the binary 0.1000000000000000055...
     if isinstance(raw, int | Decimal):
@@ -123,16 +152,18 @@ def _decimal(raw: Any, key: str) -> Decimal:
         try:
             value = Decimal(raw.strip())
         except InvalidOperation:
-            raise TotalsError(key, f"must be a number, not {raw!r}") from None
+            raise TotalsError(key, N_("must be a number, not %(text)s"), text=repr(raw)) from None
     else:
-        raise TotalsError(key, "must be a number")
+        raise TotalsError(key, N_("must be a number"))
     if not value.is_finite():
-        raise TotalsError(key, "must be a finite number")
+        raise TotalsError(key, N_("must be a finite number"))
     # Bounds keep every sum and product exact in the 120-digit context of the formulas.
     if value and value.adjusted() >= MAX_DIGITS_BEFORE_POINT:
-        raise TotalsError(key, f"is too large (at most {MAX_DIGITS_BEFORE_POINT} digits before the decimal point)")
+        raise TotalsError(
+            key, N_("is too large (at most %(digits)s digits before the decimal point)"), digits=MAX_DIGITS_BEFORE_POINT
+        )
     if len(value.as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
-        raise TotalsError(key, f"has more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+        raise TotalsError(key, N_("has more than %(digits)s significant digits"), digits=MAX_SIGNIFICANT_DIGITS)
     return value
 
 
@@ -152,13 +183,13 @@ class _Reader:
     def at_least_zero(self, name: str) -> Decimal | None:
         value = self.number(name)
         if value is not None and value < 0:
-            raise TotalsError(self.key(name), "must not be negative")
+            raise TotalsError(self.key(name), N_("must not be negative"))
         return value
 
     def positive(self, name: str) -> Decimal | None:
         value = self.number(name)
         if value is not None and value <= 0:
-            raise TotalsError(self.key(name), "must be more than 0")
+            raise TotalsError(self.key(name), N_("must be more than 0"))
         return value
 
     def volume(self, name: str) -> Decimal:
@@ -166,7 +197,7 @@ class _Reader:
         if value is None:
             return ZERO
         if round_to(value, VOLUME) != value:
-            raise TotalsError(self.key(name), "must have at most 3 decimal places (volumes are to 0.001)")
+            raise TotalsError(self.key(name), N_("must have at most 3 decimal places (volumes are to 0.001)"))
         return value
 
     def count(self, name: str) -> int | None:
@@ -174,19 +205,19 @@ class _Reader:
         if value is None:
             return None
         if value != value.to_integral_value():
-            raise TotalsError(self.key(name), "must be a whole number")
+            raise TotalsError(self.key(name), N_("must be a whole number"))
         return int(value)
 
     def fraction(self, name: str, *, upper: Decimal, upper_included: bool) -> Decimal | None:
         value = self.at_least_zero(name)
         if value is not None and (value > upper or (value == upper and not upper_included)):
-            bound = f"at most {upper}" if upper_included else f"below {upper}"
-            raise TotalsError(self.key(name), f"must be {bound}")
+            template = N_("must be at most %(bound)s") if upper_included else N_("must be below %(bound)s")
+            raise TotalsError(self.key(name), template, bound=upper)
         return value
 
-    def required(self, name: str, value: Any, why: str) -> Any:
+    def required(self, name: str, value: Any, why: Phrase) -> Any:
         if value is None:
-            raise TotalsError(self.key(name), f"is not given; {why}")
+            raise TotalsError(self.key(name), N_("is not given; %(why)s"), why=why)
         return value
 
     def items(self, name: str, allowed: frozenset[str]) -> list["_Reader"]:
@@ -194,7 +225,7 @@ class _Reader:
         if raw is None:
             return []
         if not isinstance(raw, list):
-            raise TotalsError(self.key(name), "must be a list")
+            raise TotalsError(self.key(name), N_("must be a list"))
         prefixes = [self.key(f"{name}[{i}].") for i in range(len(raw))]
         return [_Reader(_mapping(item, p, allowed), p) for item, p in zip(raw, prefixes, strict=True)]
 
@@ -203,7 +234,7 @@ class _Reader:
         if raw is None:
             return default
         if not isinstance(raw, bool):
-            raise TotalsError(self.key(name), "must be true or false")
+            raise TotalsError(self.key(name), N_("must be true or false"))
         return raw
 
 
@@ -239,7 +270,7 @@ def _water_inputs(r: _Reader) -> w.WaterInputs:
         except ValueError:
             raise TotalsError(
                 "meter_error_basis",
-                'must be "registered" (error = V × u) or "true" (error = V / (1 − u) − V)',
+                N_('must be "registered" (error = V × u) or "true" (error = V / (1 − u) − V)'),
             ) from None
     fraction = r.fraction("customer_meter_error_fraction", upper=Decimal(1), upper_included=False)
     return w.WaterInputs(**volumes, customer_meter_error_fraction=fraction or ZERO, meter_error_basis=basis)
@@ -248,7 +279,7 @@ def _water_inputs(r: _Reader) -> w.WaterInputs:
 def _system(r: _Reader) -> w.SystemData:
     hours = r.positive("supply_hours_per_day")
     if hours is not None and hours > 24:
-        raise TotalsError("supply_hours_per_day", "must be at most 24")
+        raise TotalsError("supply_hours_per_day", N_("must be at most %(bound)s"), bound=24)
     return w.SystemData(
         mains_km=r.at_least_zero("mains_km"),
         connections=r.count("connections"),
@@ -334,12 +365,12 @@ ELECTRICITY_COMPONENTS = (
 ONE = Decimal(1)
 
 
-def _period_hours(r: _Reader, days: Decimal | None, what: str) -> Decimal:
-    return r.required("days", days, f"the number of days is needed for {what}") * 24
+def _period_hours(r: _Reader, days: Decimal | None, what: Phrase) -> Decimal:
+    return r.required("days", days, Phrase(N_("the number of days is needed for %(what)s"), what=what)) * 24
 
 
 def _nameplate(t: _Reader) -> el.TransformerNameplate:
-    need = "the nameplate (rated_kva, no_load_loss_kw, copper_loss_kw) gives the transformer's losses"
+    need = Phrase(N_("the nameplate (rated_kva, no_load_loss_kw, copper_loss_kw) gives the transformer's losses"))
     return el.TransformerNameplate(
         rated_kva=t.required("rated_kva", t.positive("rated_kva"), need),
         no_load_loss_kw=t.required("no_load_loss_kw", t.at_least_zero("no_load_loss_kw"), need),
@@ -350,25 +381,25 @@ def _nameplate(t: _Reader) -> el.TransformerNameplate:
 def _peak(t: _Reader) -> tuple[Decimal | None, Decimal | None]:
     peak, lf = t.positive("peak_kw"), t.fraction("load_factor", upper=ONE, upper_included=True)
     if (peak is None) == (lf is None):
-        raise TotalsError(t.key("peak_kw"), "give either peak_kw or load_factor (one of the two) for the peak load")
+        raise TotalsError(t.key("peak_kw"), N_("give either peak_kw or load_factor (one of the two) for the peak load"))
     if lf == 0:
-        raise TotalsError(t.key("load_factor"), "must be more than 0")
+        raise TotalsError(t.key("load_factor"), N_("must be more than 0"))
     return peak, lf
 
 
 def _transformer(t: _Reader, hours: Decimal) -> tuple[dict[str, Any], el.TransformerLossEnergy]:
     plate = _nameplate(t)
-    energy = t.required("energy_kwh", t.at_least_zero("energy_kwh"), "the energy it carried gives its load")
-    pf = t.required("power_factor", t.positive("power_factor"), "it turns the average kW into kVA")
+    energy = t.required("energy_kwh", t.at_least_zero("energy_kwh"), Phrase(N_("the energy it carried gives its load")))
+    pf = t.required("power_factor", t.positive("power_factor"), Phrase(N_("it turns the average kW into kVA")))
     if pf > 1:
-        raise TotalsError(t.key("power_factor"), "must be at most 1")
+        raise TotalsError(t.key("power_factor"), N_("must be at most %(bound)s"), bound=1)
     peak, lf = _peak(t)
     k = t.fraction("loss_load_k", upper=ONE, upper_included=True)
     k = el.DEFAULT_LLF_K if k is None else k
     average = ratio(energy, hours)
     if peak is not None and peak < average:
-        reason = f"is below the average load, {round_volume(average)} kW (energy_kwh / hours)"
-        raise TotalsError(t.key("peak_kw"), reason)
+        reason = N_("is below the average load, %(kw)s kW (energy_kwh / hours)")
+        raise TotalsError(t.key("peak_kw"), reason, kw=round_volume(average))
     load, losses = el.transformer_loss_from_energy(
         plate, energy_kwh=energy, hours=hours, power_factor=pf, peak_kw=peak, load_factor=lf, k=k
     )
@@ -392,7 +423,7 @@ def _transformers(r: _Reader, days: Decimal | None) -> tuple[list[dict[str, Any]
     readers = r.items("transformers", TRANSFORMER_KEYS)
     if not readers:
         return [], None
-    hours = _period_hours(r, days, "the transformer losses")
+    hours = _period_hours(r, days, Phrase(N_("the transformer losses")))
     pairs = [_transformer(t, hours) for t in readers]
     total = el.TransformerLossEnergy(
         sum((p[1].no_load_kwh for p in pairs), ZERO), sum((p[1].load_kwh for p in pairs), ZERO)
@@ -401,11 +432,13 @@ def _transformers(r: _Reader, days: Decimal | None) -> tuple[list[dict[str, Any]
 
 
 def _cable(c: _Reader, r: _Reader, days: Decimal | None) -> Decimal:
-    need = "ohm_per_km, km and current_a give the cable's loss 3·I²·R"
+    need = Phrase(N_("ohm_per_km, km and current_a give the cable's loss 3·I²·R"))
     ohm = c.required("ohm_per_km", c.at_least_zero("ohm_per_km"), need)
     km = c.required("km", c.at_least_zero("km"), need)
     current = c.required("current_a", c.at_least_zero("current_a"), need)
-    hours = c.positive("hours") or _period_hours(r, days, f"{c.prefix}hours (default: days × 24)")
+    hours = c.positive("hours") or _period_hours(
+        r, days, Phrase(N_("%(key)s (default: days × 24)"), key=f"{c.prefix}hours")
+    )
     return round_volume(el.cable_loss_energy_kwh(current, el.phase_resistance(ohm, km), hours))
 
 
@@ -413,7 +446,7 @@ def _line_losses(r: _Reader, days: Decimal | None, system_input: Decimal) -> tup
     rate = r.fraction("line_loss_rate", upper=ONE, upper_included=False)
     cables = r.items("cables", CABLE_KEYS)
     if rate is not None and cables:
-        raise TotalsError("cables", "give either line_loss_rate or cables, not both")
+        raise TotalsError("cables", N_("give either line_loss_rate or cables, not both"))
     if rate is not None:
         return round_volume(el.line_losses_from_rate(system_input, rate)), "rate"
     if cables:
@@ -422,14 +455,14 @@ def _line_losses(r: _Reader, days: Decimal | None, system_input: Decimal) -> tup
 
 
 def _lamps(r: _Reader, days: Decimal | None) -> Decimal:
-    need = "count, watts and hours_per_day give the lamps' energy"
+    need = Phrase(N_("count, watts and hours_per_day give the lamps' energy"))
     total = ZERO
     for lamp in r.items("lamps", LAMP_KEYS):
         count = lamp.required("count", lamp.count("count"), need)
         watts = lamp.required("watts", lamp.at_least_zero("watts"), need)
         hours = lamp.fraction("hours_per_day", upper=Decimal(24), upper_included=True)
         hours = lamp.required("hours_per_day", hours, need)
-        days_given = r.required("days", days, "the number of days is needed for the lamps' energy")
+        days_given = r.required("days", days, Phrase(N_("the number of days is needed for the lamps' energy")))
         total += round_volume(el.lamp_energy_kwh(count=count, watts=watts, hours_per_day=hours, days=days_given))
     return total
 
@@ -438,7 +471,7 @@ def _public_lighting(r: _Reader, days: Decimal | None) -> tuple[Decimal, bool]:
     """Metered public lighting, or lamps × watts × hours (estimated)."""
     if r.data.get("lamps") is not None:
         if r.data.get("public_lighting") is not None:
-            raise TotalsError("lamps", "give either public_lighting (metered kWh) or lamps, not both")
+            raise TotalsError("lamps", N_("give either public_lighting (metered kWh) or lamps, not both"))
         return _lamps(r, days), True
     return r.volume("public_lighting"), False
 

@@ -1,0 +1,90 @@
+"""Each compound's balance settings: the stored row, or the defaults until someone saves one."""
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from compound.kit.errors import InvalidInput
+from compound.kit.i18n import gettext as _
+from compound.register.models import Compound
+from reports.formulas.night_flow import NightUseAllowances, NightWindow
+from reports.formulas.water import MeterErrorBasis
+from reports.models import BalanceSettings
+
+HOURS = 24
+
+
+def get_settings(session: Session, *, compound: Compound) -> BalanceSettings:
+    """The compound's settings; an unsaved row of defaults when it has none yet."""
+    row = session.execute(
+        sa.select(BalanceSettings).where(BalanceSettings.compound_id == compound.id)
+    ).scalar_one_or_none()
+    return row if row is not None else BalanceSettings(compound_id=compound.id)
+
+
+def update_settings(session: Session, *, compound: Compound, changes: dict[str, Any]) -> BalanceSettings:
+    """Change the given fields (already checked by the schema) and save; the first save creates the row."""
+    row = get_settings(session, compound=compound)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    _check(row)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _check(row: BalanceSettings) -> None:
+    if row.night_start == row.night_end:
+        raise InvalidInput(_("The night window must not start and end at the same time."), field="night_end")
+    if row.pressure_profile:
+        pressure_profile(row.pressure_profile)
+
+
+def meter_error_basis(row: BalanceSettings) -> MeterErrorBasis:
+    return MeterErrorBasis(row.meter_error_basis)
+
+
+def pressure_profile(text: str) -> list[Decimal]:
+    """24 hourly pressures (m) from "30,30,…"; InvalidInput naming pressure_profile otherwise."""
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    try:
+        values = [Decimal(p) for p in parts]
+    except InvalidOperation:
+        raise InvalidInput(
+            _("The pressure profile is 24 numbers (metres), one for each hour, separated by commas."),
+            field="pressure_profile",
+        ) from None
+    if len(values) != HOURS or any(not v.is_finite() or v < 0 for v in values):
+        raise InvalidInput(
+            _("The pressure profile is 24 numbers (metres), one for each hour, separated by commas."),
+            field="pressure_profile",
+        )
+    return values
+
+
+def night_window(row: BalanceSettings) -> NightWindow:
+    return NightWindow(start=row.night_start, end=row.night_end)
+
+
+def allowances(row: BalanceSettings) -> NightUseAllowances:
+    return NightUseAllowances(
+        people=row.night_people,
+        active_fraction=Decimal(row.night_active_fraction),
+        litres_per_active_person_hour=Decimal(row.litres_per_person_hour),
+        small_non_domestic_users=row.small_users,
+        litres_per_non_domestic_user_hour=Decimal(row.litres_per_small_user_hour),
+        exceptional_litres_per_hour=Decimal(row.exceptional_litres_per_hour),
+    )
+
+
+def night_hours(window: NightWindow) -> Sequence[int]:
+    """The clock hours the window covers (its pressure is the night pressure of the profile)."""
+    start, end = window.start.hour, window.end.hour
+    if start < end:
+        return range(start, end)
+    if start == end:
+        return [start]
+    return [*range(start, HOURS), *range(0, end)]
