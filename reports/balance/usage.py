@@ -118,7 +118,7 @@ def _interpolated(d: sa.Subquery, compound_id: int, window: Window, dialect: str
     hi, lo = _least(t1, window.end_epoch), _greatest(t0, window.start_epoch)
 
     def register(t: sa.ColumnElement) -> sa.ColumnElement:
-        return (2 * c * (t - t0) + p) / (2 * p)
+        return (2 * c * (t - t0) + p) // (2 * p)
 
     share = sa.case((lo < hi, register(hi) - register(lo)), else_=0)
     return (
@@ -141,7 +141,7 @@ def _extrapolated(d: sa.Subquery, compound_id: int, window: Window, dialect: str
     """Meters in service not yet read after E: from their last reading to E at that reading's rate."""
     t1 = epoch(R.read_at, dialect)
     c, p = R.consumption_milli, R.period_seconds
-    share = (2 * c * (window.end_epoch - _greatest(t1, window.start_epoch)) + p) / (2 * p)
+    share = (2 * c * (window.end_epoch - _greatest(t1, window.start_epoch)) + p) // (2 * p)
     return (
         sa.select(
             R.meter_id.label("meter_id"),
