@@ -129,40 +129,43 @@ def _seen(compound_id: int, scope: list[sa.ColumnElement], window: Window, diale
     one by a seek per meter on its (meter, time) index; PostgreSQL, which scans the readings anyway, by its interval.
     Readings more than REACH after E are not looked at: a meter unread for that long counts as not read since E.
     """
-    t1 = epoch(R.read_at, dialect)
     c, p = R.consumption_milli, R.period_seconds
-    t0 = t1 - p
-    hi, lo = _least(t1, window.end_epoch), _greatest(t0, window.start_epoch)
+    t0 = epoch(R.read_at, dialect) - p
+    start, end = window.start_epoch, window.end_epoch
 
-    def register(t: sa.ColumnElement) -> sa.ColumnElement:
+    def register(t: int) -> sa.ColumnElement:
+        """F(t) for a moment t inside the reading's interval."""
         return (2 * c * (t - t0) + p) // (2 * p)
 
-    share = sa.case((lo < hi, register(hi) - register(lo)), else_=0)
+    # A reading up to E ends inside the window: F(t1) = c, so its share is c less what lay before S.
+    inside = sa.case((t0 >= start, c), else_=c - register(start))
+    # The reading after E: from max(t0, S) up to E.
+    straddling = sa.case((t0 >= end, 0), (t0 >= start, register(end)), else_=register(end) - register(start))
 
-    def part(*where: sa.ColumnElement) -> sa.Select:
+    def part(share: sa.ColumnElement, *where: sa.ColumnElement) -> sa.Select:
         return (
-            sa.select(
-                R.meter_id.label("meter_id"),
-                share.label("share"),
-                sa.case((R.source == ReadingSource.estimated.value, share), else_=0).label("estimated"),
-                R.read_at.label("read_at"),
-            )
+            sa.select(R.meter_id.label("meter_id"), share.label("share"), R.source, R.read_at.label("read_at"))
             .select_from(Meter.__table__.join(Reading.__table__, _readings_of_meter(dialect)))
             .where(*scope, *_counted(), *where)
         )
 
-    after_start = R.read_at > _at(window.start)
+    after_start, up_to_end = R.read_at > _at(window.start), R.read_at <= _at(window.end)
     if dialect == "sqlite":
-        inside = part(after_start, R.read_at <= _at(window.end))
-        parts = sa.union_all(inside, part(R.read_at == _first_after_end(compound_id, window))).subquery("parts")
+        parts = sa.union_all(
+            part(inside, after_start, up_to_end),
+            part(straddling, R.read_at == _first_after_end(compound_id, window)),
+        ).subquery("parts")
     else:
-        up_to_the_straddling_one = sa.or_(R.read_at <= _at(window.end), t0 < window.end_epoch)
-        parts = part(after_start, R.read_at < _at(window.end + REACH), up_to_the_straddling_one).subquery("parts")
+        either = sa.case((up_to_end, inside), else_=straddling)
+        parts = part(either, after_start, R.read_at < _at(window.end + REACH), sa.or_(up_to_end, t0 < end))
+        parts = parts.subquery("parts")
     return (
         sa.select(
             parts.c.meter_id,
             sa.func.sum(parts.c.share).label("share"),
-            sa.func.sum(parts.c.estimated).label("estimated"),
+            sa.func.sum(sa.case((parts.c.source == ReadingSource.estimated.value, parts.c.share), else_=0)).label(
+                "estimated"
+            ),
             sa.func.max(parts.c.read_at).label("last_seen"),
         )
         .group_by(parts.c.meter_id)
