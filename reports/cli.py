@@ -1,0 +1,149 @@
+"""`compound reconcile PERIOD --utility U [--compound CODE] [--json]` and `compound balance U --from FILE.json`."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from compound.kit.errors import AppError, InvalidInput
+from compound.kit.i18n import N_
+from compound.kit.i18n import gettext as _
+
+# One command each, hung on the shell as a group (`compound NAME ...`): the options may follow the argument.
+_ONE_COMMAND = {"allow_interspersed_args": True}
+reconcile_app = typer.Typer(
+    help="The volume balance of a period.", invoke_without_command=True, context_settings=_ONE_COMMAND
+)
+balance_app = typer.Typer(help="A quick balance from totals.", invoke_without_command=True, context_settings=_ONE_COMMAND)
+
+UTILITIES = ("water", "electricity")
+FIGURE_LABELS = {
+    "system_input": N_("System input"),
+    "billed_metered": N_("Billed metered"),
+    "billed_unmetered": N_("Billed unmetered"),
+    "unbilled_metered": N_("Unbilled metered"),
+    "unbilled_unmetered": N_("Unbilled unmetered"),
+    "apparent_losses": N_("Apparent losses"),
+    "real_losses": N_("Real losses"),
+    "non_revenue": N_("Non-revenue"),
+}
+
+
+def _utility(value: str) -> str:
+    if value not in UTILITIES:
+        raise InvalidInput(_("The utility is water or electricity, not “%(text)s”.", text=value), field="utility")
+    return value
+
+
+def _fail(err: Console, exc: AppError) -> None:
+    where = f"{exc.field}: " if exc.field else ""
+    err.print(f"{where}{exc.message}", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _plain(value: Any) -> Any:
+    """Decimals as strings, everything else as JSON knows it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
+
+
+@reconcile_app.callback(invoke_without_command=True)
+def reconcile(
+    period: str = typer.Argument(..., help="2025-03, 2025-Q1, 2025, or 2025-01-15..2025-02-14."),
+    utility: str = typer.Option(..., "--utility", help="water or electricity."),
+    compound: str | None = typer.Option(None, "--compound", help="Code or id of the compound (if there are several)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the balance as JSON (volumes as decimal strings)."),
+    details: bool = typer.Option(False, "--details", help="With --json: every figure, the alignment, the bills."),
+) -> None:
+    """The balance of one utility over a period: where the water or the power went."""
+    from compound.kit.db import session_scope
+    from meters.models import Utility
+    from meters.readings.importer import find_compound
+    from reports.balance.output import reconcile_json
+    from reports.balance.service import period_balance
+    from reports.periods import parse_period
+
+    err = Console(stderr=True)
+    try:
+        chosen = Utility(_utility(utility))
+        span = parse_period(period)
+        with session_scope() as session:
+            target = find_compound(session, ref=compound)
+            balance = period_balance(session, compound=target, utility=chosen, period=span)
+            out = reconcile_json(balance, details=details or not as_json)
+    except AppError as exc:
+        _fail(err, exc)
+    if as_json:
+        typer.echo(dumps(out))
+        return
+    _print_balance(Console(), out)
+
+
+def _print_balance(console: Console, out: dict[str, Any]) -> None:
+    estimated = set(out["estimated"])
+    table = Table(title=_("%(utility)s balance, %(period)s", utility=_(out["utility"]), period=out["period"]))
+    table.add_column(_("Figure"))
+    table.add_column(_("Volume"), justify="right")
+    table.add_column("")
+    for key, label in FIGURE_LABELS.items():
+        table.add_row(_(label), out[key], _("estimated") if key in estimated else _("measured"))
+    console.print(table)
+    zones = Table(title=_("Check meters and zones, lossiest first"))
+    for column in (_("Code"), _("Input"), _("Children"), _("Loss"), ""):
+        zones.add_column(column, justify="left" if column == _("Code") else "right")
+    for z in out["zones"]:
+        zones.add_row(z["code"], z["input"], z["children"], z["loss"], _("estimated") if z["estimated"] else "")
+    console.print(zones)
+    for w in out["details"]["warnings"]:
+        console.print(f"! {w['message']}", markup=False, highlight=False)
+
+
+@balance_app.callback(invoke_without_command=True)
+def balance(
+    utility: str = typer.Argument(..., help="water or electricity."),
+    from_file: Path = typer.Option(..., "--from", exists=True, dir_okay=False, readable=True, help="The totals (JSON)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """The balance from totals typed in: for the utility's annual audit or a what-if."""
+    err = Console(stderr=True)
+    try:
+        out = quick(_utility(utility), from_file.read_text(encoding="utf-8"))
+    except AppError as exc:
+        _fail(err, exc)
+    if as_json:
+        typer.echo(dumps(out))
+        return
+    table = Table(title=_("Quick balance"))
+    table.add_column(_("Figure"))
+    table.add_column(_("Value"), justify="right")
+    for key, value in out.items():
+        if not isinstance(value, list | dict):
+            table.add_row(key, "" if value is None else str(value))
+    Console().print(table)
+
+
+def quick(utility: str, text: str) -> dict[str, Any]:
+    """Parse the JSON and run the quick balance; a refusal is InvalidInput naming the key, translated."""
+    from reports.quick_balance import TotalsError, electricity_from_totals, say, water_from_totals
+
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except ValueError as exc:
+        raise InvalidInput(_("The file is not JSON: %(problem)s", problem=str(exc)), field="from") from None
+    try:
+        return (water_from_totals if utility == "water" else electricity_from_totals)(data)
+    except TotalsError as exc:
+        raise InvalidInput(say(exc.phrase, _), field=exc.key) from None
