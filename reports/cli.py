@@ -18,7 +18,9 @@ _ONE_COMMAND = {"allow_interspersed_args": True}
 reconcile_app = typer.Typer(
     help="The volume balance of a period.", invoke_without_command=True, context_settings=_ONE_COMMAND
 )
-balance_app = typer.Typer(help="A quick balance from totals.", invoke_without_command=True, context_settings=_ONE_COMMAND)
+balance_app = typer.Typer(
+    help="A quick balance from totals.", invoke_without_command=True, context_settings=_ONE_COMMAND
+)
 
 UTILITIES = ("water", "electricity")
 FIGURE_LABELS = {
@@ -114,7 +116,9 @@ def _print_balance(console: Console, out: dict[str, Any]) -> None:
 @balance_app.callback(invoke_without_command=True)
 def balance(
     utility: str = typer.Argument(..., help="water or electricity."),
-    from_file: Path = typer.Option(..., "--from", exists=True, dir_okay=False, readable=True, help="The totals (JSON)."),
+    from_file: Path = typer.Option(
+        ..., "--from", exists=True, dir_okay=False, readable=True, help="The totals (JSON)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """The balance from totals typed in: for the utility's annual audit or a what-if."""

@@ -17,6 +17,7 @@ from meters.models import Reading, ReadingSource
 from reports.balance.usage import Window
 
 DAY = Decimal(86400)
+NONE = Decimal("0.00")
 # Readings further than this from the period do not take part in its alignment.
 REACH = timedelta(days=400)
 
@@ -52,7 +53,7 @@ class Alignment:
     @property
     def days_interpolated(self) -> Decimal:
         """Days of the period resting on interpolation (one reading interval over the whole period: all of it)."""
-        return min(self.start.days + self.end.days, self.period_days)
+        return min(self.start.days + self.end.days, self.period_days).quantize(NONE)
 
 
 def _register(consumption: int, period: int, seconds: int) -> int:
@@ -80,7 +81,7 @@ def _boundary(refs: list[ReadingRef], at: datetime, *, start: bool, window: Wind
     before = next((r for r in reversed(refs) if r.at <= at), None)
     after = next((r for r in refs if r.at > at), None)
     if before is not None and before.at == at:
-        return Boundary(at, before, after, None, Decimal(0), "reading")
+        return Boundary(at, before, after, None, NONE, "reading")
     if after is not None and after.consumption_milli is not None and after.period_seconds:
         t0 = after.at - timedelta(seconds=after.period_seconds)
         seconds = max(0, int((at - t0).total_seconds()))
@@ -90,7 +91,7 @@ def _boundary(refs: list[ReadingRef], at: datetime, *, start: bool, window: Wind
         return Boundary(at, before, after, used, _days(inside), "interpolated")
     if not start and before is not None:
         return Boundary(at, before, None, None, _days(at - max(before.at, window.start)), "extrapolated")
-    return Boundary(at, before, after, None, Decimal(0), "no_readings")
+    return Boundary(at, before, after, None, NONE, "no_readings")
 
 
 def _days(span: timedelta) -> Decimal:

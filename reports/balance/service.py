@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from compound.kit import clock
 from compound.register.models import Compound
-from meters.models import Meter, Utility
+from meters.models import Meter, MeterRole, Reading, Utility
 from reports.balance import components as comp
 from reports.balance.alignment import Alignment, align
 from reports.balance.settings import get_settings
@@ -33,7 +33,7 @@ from reports.formulas import money
 from reports.formulas import water as w
 from reports.formulas.numbers import HUNDRED, ZERO, ratio
 from reports.models import BalanceSettings, LossCable
-from reports.periods import Period
+from reports.periods import Period, add_months, month, months_ending
 from reports.utility_bills import BillCheck, check_bills, list_bills
 
 
@@ -41,7 +41,7 @@ from reports.utility_bills import BillCheck, check_bills, list_bills
 class MasterResult:
     node: Node
     components: comp.Components
-    alignment: Alignment
+    alignment: Alignment | None  # None in a summary
     bills: list[BillCheck]
 
 
@@ -147,25 +147,33 @@ def _electricity_indicators(total: comp.Components) -> dict[str, Any]:
 
 
 def _master(session: Session, compound: Compound, node: Node, tree: Tree, s: BalanceSettings, window: Window,
-            period: Period, cables: list[dict[str, Any]]) -> MasterResult:  # fmt: skip
+            period: Period, cables: list[dict[str, Any]], summary: bool) -> MasterResult:  # fmt: skip
     if tree.utility is Utility.water:
         components = comp.water(node, s)
     else:
         hours = Decimal(window.seconds) / 3600
         components = comp.electricity(node, tree, s, hours=hours, cables=cables)
+    if summary:
+        return MasterResult(node, components, None, [])
     alignment = align(session, compound_id=compound.id, meter_id=node.id, serial=node.serial, window=window)
     bills = list_bills(session, compound=compound, meter_ids=[node.id], start=period.start, end=period.end)
     return MasterResult(node, components, alignment, check_bills(session, compound=compound, bills=bills))
 
 
-def period_balance(session: Session, *, compound: Compound, utility: Utility, period: Period) -> PeriodBalance:
-    """The balance of one utility over the period (a month, a quarter, a year or any range of days)."""
+def period_balance(
+    session: Session, *, compound: Compound, utility: Utility, period: Period, summary: bool = False
+) -> PeriodBalance:
+    """The balance of one utility over the period (a month, a quarter, a year or any range of days).
+
+    summary=True leaves out what only the full page shows (the alignment of the masters' readings, the bills), for
+    the month-by-month series.
+    """
     start, end = period.bounds(clock.tz_of(compound))
     window = Window(start, end)
     s = get_settings(session, compound=compound)
     tree = load_tree(session, compound=compound, utility=utility, window=window, start=period.start, end=period.end)
     cables = _cables(session, compound, tree, window) if utility is Utility.electricity else []
-    masters = [_master(session, compound, n, tree, s, window, period, cables) for n in tree.masters]
+    masters = [_master(session, compound, n, tree, s, window, period, cables, summary) for n in tree.masters]
     total = comp.combine([m.components for m in masters]) if masters else _empty(utility)
     result = PeriodBalance(compound, utility, period, window, s, tree, masters, total, place(tree.roots, tree.zones))
     if utility is Utility.water:
@@ -206,4 +214,36 @@ def _warnings(b: PeriodBalance) -> list[tuple[str, dict[str, Any]]]:
                         },
                     )
                 )
+    return out
+
+
+def default_period(session: Session, *, compound: Compound, utility: Utility) -> Period:
+    """The latest calendar month the master meters' readings cover to its end (else the month before today)."""
+    r, m = Reading.__table__.c, Meter.__table__.c
+    last = session.execute(
+        sa.select(sa.func.max(r.read_at))
+        .select_from(
+            Reading.__table__.join(Meter.__table__, sa.and_(m.compound_id == r.compound_id, m.id == r.meter_id))
+        )
+        .where(
+            r.compound_id == compound.id,
+            m.utility == utility.value,
+            m.role == MeterRole.utility.value,
+            r.superseded_by_id.is_(None),
+        )
+    ).scalar_one_or_none()
+    tz = clock.tz_of(compound)
+    day = clock.local_date(last, tz) if last is not None else clock.today(compound)
+    return month(add_months(day.replace(day=1), -1))
+
+
+def monthly_series(
+    session: Session, *, compound: Compound, utility: Utility, last: Period, months: int = 24
+) -> list[tuple[Period, comp.Components, bool]]:
+    """The months ending with `last`'s month: each month's totals, and whether its input rests on estimates."""
+    out = []
+    for p in months_ending(last, months):
+        b = period_balance(session, compound=compound, utility=utility, period=p, summary=True)
+        extrapolated = any(code == "extrapolated" for code, _params in b.warnings)
+        out.append((p, b.total, extrapolated or "system_input" in b.total.estimated))
     return out

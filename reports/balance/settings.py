@@ -7,12 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from compound.kit import lookups
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
-from compound.register.models import Compound
+from compound.register.models import Account, Compound
 from reports.formulas.night_flow import NightUseAllowances, NightWindow
 from reports.formulas.water import MeterErrorBasis
-from reports.models import BalanceSettings
+from reports.models import BalanceSettings, UnbilledAccount, UnbilledPurpose
 
 HOURS = 24
 
@@ -88,3 +89,43 @@ def night_hours(window: NightWindow) -> Sequence[int]:
     if start == end:
         return [start]
     return [*range(start, HOURS), *range(0, end)]
+
+
+def unbilled_accounts(session: Session, *, compound: Compound) -> list[UnbilledAccount]:
+    return list(
+        session.execute(
+            sa.select(UnbilledAccount).where(UnbilledAccount.compound_id == compound.id).order_by(UnbilledAccount.id)
+        ).scalars()
+    )
+
+
+def set_unbilled(session: Session, *, compound: Compound, account_id: int | None, purpose: str) -> UnbilledAccount:
+    """Mark an account's metered use as authorised but not billed (the centre's own use, public lighting)."""
+    if purpose not in {p.value for p in UnbilledPurpose}:
+        raise InvalidInput(_("Choose one of the options."), field="purpose")
+    lookups.get_or_raise(
+        session, Account, compound_id=compound.id, id=account_id, error=InvalidInput, message=_("No such account."),
+        field="account_id",
+    )  # fmt: skip
+    row = session.execute(
+        sa.select(UnbilledAccount).where(
+            UnbilledAccount.compound_id == compound.id, UnbilledAccount.account_id == account_id
+        )
+    ).scalar_one_or_none()
+    row = row or UnbilledAccount(compound_id=compound.id, account_id=account_id)
+    row.purpose = UnbilledPurpose(purpose)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_unbilled(session: Session, *, compound: Compound, account_id: int | None) -> None:
+    row = session.execute(
+        sa.select(UnbilledAccount).where(
+            UnbilledAccount.compound_id == compound.id, UnbilledAccount.account_id == account_id
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise InvalidInput(_("No such account."), field="account_id")
+    session.delete(row)
+    session.flush()

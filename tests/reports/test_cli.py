@@ -17,9 +17,19 @@ from tests.reports.scenarios import Check, Leaf, Scenario, Unmetered, build, loc
 
 ENV = {"COLUMNS": "200"}
 KEYS = {
-    "period", "utility", "system_input", "billed_metered", "billed_unmetered", "unbilled_metered",
-    "unbilled_unmetered", "apparent_losses", "real_losses", "non_revenue", "zones", "estimated",
-}  # fmt: skip
+    "period",
+    "utility",
+    "system_input",
+    "billed_metered",
+    "billed_unmetered",
+    "unbilled_metered",
+    "unbilled_unmetered",
+    "apparent_losses",
+    "real_losses",
+    "non_revenue",
+    "zones",
+    "estimated",
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +72,28 @@ def test_reconcile_prints_the_keys_of_the_issue_as_decimal_strings(code):
     assert (out["period"], out["utility"]) == ("2025-04", "water")
     # 30 days: flats 1,200 + boiler 2,000 thousandths a day, lawns 300 m³, a leak of 4 m³ a day.
     assert out["system_input"] == "516.000"
-    assert (out["billed_metered"], out["unbilled_metered"], out["unbilled_unmetered"]) == ("36.000", "60.000", "300.000")
+    assert (out["billed_metered"], out["unbilled_metered"], out["unbilled_unmetered"]) == (
+        "36.000",
+        "60.000",
+        "300.000",
+    )
     assert out["real_losses"] == "120.000" and out["apparent_losses"] == "0.000"
     assert all(isinstance(out[k], str) for k in KEYS - {"zones", "estimated"})
     assert {tuple(sorted(z)) for z in out["zones"]} == {("children", "code", "estimated", "input", "loss")}
-    assert out["zones"][0] == {"code": "MASTER", "input": "516.000", "children": "396.000", "loss": "120.000",
-                               "estimated": True}  # fmt: skip
+    assert out["zones"][0] == {
+        "code": "MASTER",
+        "input": "516.000",
+        "children": "396.000",
+        "loss": "120.000",
+        "estimated": True,
+    }
     assert "unbilled_unmetered" in out["estimated"] and "billed_metered" not in out["estimated"]
 
 
 def test_reconcile_details_add_the_alignment_and_the_indicators(code):
-    out = json.loads(run("reconcile", "2025-04", "--utility", "water", "--compound", code, "--json", "--details").output)
+    out = json.loads(
+        run("reconcile", "2025-04", "--utility", "water", "--compound", code, "--json", "--details").output
+    )
     details = out["details"]
     assert details["masters"][0]["alignment"]["start"]["how"] == "reading"
     assert details["indicators"]["ili_not_valid_because"]["code"] == "too_few_connections"
