@@ -286,8 +286,8 @@ def test_a_spike_needs_confirmation_so_a_file_cannot_save_it(session, frozen_now
 def test_a_real_reading_supersedes_the_meters_estimates(session, frozen_now):
     c = make_compound(session)
     m = make_meter(session, compound=c, serial="E-1")
-    for k, v in enumerate(("100", "130", "160")):
-        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - timedelta(days=90 - 30 * k))
+    for k, v in enumerate(("100", "130", "160")):  # the last on 2026-09-02: October may be estimated
+        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - timedelta(days=120 - 30 * k))
     estimate = estimate_reading(session, compound=c, meter=m, at=frozen_now - timedelta(days=10))
     import_file(session, compound=c, filename="r.csv", data=_csv("E-1,2026-10-25,170,", "E-1,2026-11-01,185,"))
     first = _imported(session, m)[0]
