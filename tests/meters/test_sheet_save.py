@@ -146,7 +146,9 @@ def test_the_sheet_agrees_with_one_reading_at_a_time(session, frozen_now, typed,
         _history(session, c, a, frozen_now)
         _history(session, c, b, frozen_now)
         twins.append((a, b))
-    entries = [SheetEntry(a.id, v, frozen_now + timedelta(hours=h)) for (a, _b), v, h in zip(twins, typed, hours)]
+    entries = [
+        SheetEntry(a.id, v, frozen_now + timedelta(hours=h)) for (a, _b), v, h in zip(twins, typed, hours, strict=True)
+    ]
     results = save_sheet(session, compound=c, entries=entries, now=frozen_now)
     for (a, b), v, h in zip(twins, typed, hours, strict=True):
         try:
