@@ -126,6 +126,25 @@ def test_the_same_meter_twice_at_one_time_is_a_duplicate(session, site):
     assert [(i.row, i.code) for i in e.value.report.issues] == [(3, "duplicate")]
 
 
+def test_the_same_value_again_within_a_day_is_a_duplicate(session, site):
+    """The last reading was 100 on 2026-10-02 17:00 (Shanghai); 100 again two hours later is the reading entered twice."""
+    c, a, b = site
+    with pytest.raises(ImportRefused) as e:
+        import_file(
+            session, compound=c, filename="r.csv", data=_csv("W-001,2026-10-02 19:00,100,", "W-002,2026-10-31,101,")
+        )
+    assert [(i.row, i.code) for i in e.value.report.issues] == [(2, "duplicate")]
+
+
+def test_a_row_half_an_hour_before_the_last_reading_is_refused(session, site):
+    c, a, b = site
+    with pytest.raises(ImportRefused) as e:
+        import_file(
+            session, compound=c, filename="r.csv", data=_csv("W-001,2026-10-02 16:30,101,", "W-002,2026-10-31,101,")
+        )
+    assert [(i.row, i.code) for i in e.value.report.issues] == [(2, "before_last")]
+
+
 def test_unknown_serial_and_another_compounds_meter_are_unknown(session, site):
     c, a, _ = site
     other = make_compound(session)

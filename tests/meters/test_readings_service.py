@@ -10,7 +10,7 @@ from sqlmodel import Session
 from compound.kit import i18n
 from compound.kit.errors import NotFound
 from meters.errors import NeedsConfirmation, ReadingRefused
-from meters.models import Meter, MeterStatus, ReadingSource
+from meters.models import Meter, MeterStatus, Reading, ReadingSource
 from meters.readings.service import (
     consumption_between,
     estimate_reading,
@@ -246,6 +246,21 @@ def test_estimates_do_not_feed_the_average_they_come_from(session, frozen_now):
     before = load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily
     estimate_reading(session, compound=c, meter=m, at=frozen_now - 29 * DAY)
     assert load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily == before == 3000
+    # An estimate far from the average (made from other history, or by hand) must not move it either:
+    # 300 units in 10 days would lift the real 3 a day to 480 / 70 days.
+    session.add(
+        Reading(
+            compound_id=c.id,
+            meter_id=m.id,
+            read_at=frozen_now - 5 * DAY,
+            value_milli=1_780_000,
+            consumption_milli=300_000,
+            period_seconds=10 * 86400,
+            source=ReadingSource.estimated,
+        )
+    )
+    session.flush()
+    assert load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily == 3000
 
 
 def test_an_estimate_that_passes_zero_rolls_the_dials(session, frozen_now):
