@@ -158,6 +158,34 @@ def record(
     )
 
 
+def record_created(session: Session, *, object_type: str, rows: list[dict[str, Any]]) -> None:
+    """A "create" entry for each row a bulk INSERT wrote (rows with their ids), in one statement, as the
+    listener would have written them for ORM objects."""
+    if not rows:
+        return
+    actor: Actor = session.info.get("actor", SYSTEM)
+    at = clock.now()
+    session.execute(
+        sa.insert(AuditEntry.__table__),
+        [
+            {
+                "compound_id": row.get("compound_id"),
+                "at": at,
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "ip": actor.ip,
+                "action": "create",
+                "object_type": object_type,
+                "object_id": str(row["id"]),
+                "summary": "",
+                "before": None,
+                "after": _dump({k: _plain(v) for k, v in row.items() if k not in SECRET_COLUMNS}),
+            }
+            for row in rows
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     compound_ids: frozenset[int]  # what the reader may see

@@ -1,12 +1,14 @@
 """The app shell: builds the FastAPI app from every package's routers. Nothing imports this module."""
 
+import importlib.util
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
-from swagger_ui_bundle import swagger_ui_path
 
 from compound.auth.deps import Public
 from compound.kit import http_errors, i18n
@@ -16,6 +18,8 @@ from compound.kit.web import STATIC
 from compound.shell import packages, security
 
 LANG_COOKIE = "lang"
+# Swagger UI 5 (it reads FastAPI's OpenAPI 3.1; the older swagger-ui-bundle could not), from an installed package.
+SWAGGER_UI = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"
 
 
 def create_app() -> FastAPI:
@@ -48,9 +52,10 @@ def create_app() -> FastAPI:
         session_cookie="compound_flash",
         https_only=settings.environment == "production",
     )
+    # Swagger UI from the package, not a CDN: the compound's network may have no way out. Mounted before
+    # /static, which would otherwise answer (404) for everything under /static/swagger.
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # Swagger UI from the package, not a CDN: the compound's network may have no way out.
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False, dependencies=[Public])
     def docs() -> HTMLResponse:
@@ -59,8 +64,13 @@ def create_app() -> FastAPI:
             title="Compound utilities API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            swagger_favicon_url="/static/swagger/favicon.png",
         )
+
+    @app.get("/favicon.ico", include_in_schema=False, dependencies=[Public])
+    def favicon() -> Response:
+        # Browsers ask for it whatever the page links; the same drawing as the pages' icon.
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/healthz", include_in_schema=False, dependencies=[Public])
     def healthz() -> Response:

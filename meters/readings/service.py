@@ -1,7 +1,7 @@
 """Recording readings: the last-reading state of meters, one reading, estimates and their superseding."""
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -235,6 +235,36 @@ def _refuse_estimate(problem: Problem) -> ReadingRefused:
     return ReadingRefused(_("No estimate was made."), [problem])
 
 
+def _month_start(at: datetime, tz: tzinfo) -> datetime:
+    return at.astimezone(tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def already_this_month(session: Session, *, compound: Compound, meter: Meter, at: datetime) -> Problem | None:
+    """Why no estimate may be made at `at`: the meter was read, or already estimated, in that month.
+
+    A month has one reading per meter to bill; a second estimate would double it (two clicks, two clients).
+    """
+    tz = clock.tz_of(compound)
+    start = _month_start(at, tz)
+    end = (start + timedelta(days=32)).replace(day=1)
+    newest = session.execute(
+        sa.select(R.source, R.read_at)
+        .where(
+            R.compound_id == compound.id,
+            R.meter_id == meter.id,
+            R.superseded_by_id.is_(None),
+            R.read_at >= start,
+            R.read_at < end,
+        )
+        .order_by(R.source == ReadingSource.estimated.value, R.read_at.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return None
+    code = Code.estimated_this_month if newest.source == ReadingSource.estimated else Code.read_this_month
+    return Problem(code, "at", {"serial": meter.serial, "at": show_time(newest.read_at, tz)})
+
+
 def estimate_reading(
     session: Session, *, compound: Compound, meter: Meter, at: datetime, now: datetime | None = None, read_by: str = ""
 ) -> Reading:
@@ -263,6 +293,8 @@ def estimate_reading(
                 {"at": show_time(at, tz), "last_at": show_time(state.last_at, tz), "last": fmt(state.last_value)},
             )
         )
+    if problem := already_this_month(session, compound=compound, meter=meter, at=at):
+        raise _refuse_estimate(problem)
     seconds = int((at - state.last_at).total_seconds())
     limit = rollover_milli(meter.dials)
     # Whole thousandths on the dials; never a full turn of the register, which one rollover flag cannot say.

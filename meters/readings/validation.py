@@ -33,6 +33,8 @@ class Code(StrEnum):
     rollover_not_lower = "rollover_not_lower"
     spike = "spike"
     too_little_history = "too_little_history"
+    read_this_month = "read_this_month"
+    estimated_this_month = "estimated_this_month"
 
 
 # Codes a reader may confirm and save anyway; every other code refuses the reading.
@@ -64,6 +66,8 @@ MESSAGES: dict[Code, str] = {
         "Meter %(serial)s has too little history to estimate a reading: it needs real readings covering "
         "at least %(days)s days."
     ),
+    Code.read_this_month: N_("Meter %(serial)s was read this month (%(at)s): nothing to estimate."),
+    Code.estimated_this_month: N_("Meter %(serial)s already has an estimated reading this month (%(at)s)."),
 }
 
 

@@ -197,8 +197,8 @@ def signed_in_phone(browser, site: Site, *, locale: str):
     page.goto(site.url("/login"))
     page.fill("input[name=username]", site.username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit], form[action='/login'] input[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit], form[action='/login'] input[type=submit]")
     return context, page
 
 

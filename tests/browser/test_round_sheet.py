@@ -29,8 +29,8 @@ def test_typed_readings_are_saved_with_a_flash(phone, site):
     phone.fill(f"input[name=value_{site.meter_ids[0]}]", "1070")
     phone.fill(f"input[name=value_{site.meter_ids[2]}]", "1270")
     phone.fill("#read_by", "Li Wei")
-    phone.click("form.sheet button[type=submit]")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.click("form.sheet button[type=submit]")
     assert phone.url == sheet(site)
     assert "2 readings saved." in phone.locator("p.flash").inner_text()
     assert "1070" in row(phone, site.meter_ids[0]).inner_text()
@@ -42,8 +42,8 @@ def test_a_lower_reading_shows_the_reason_and_a_rollover_box(phone, site):
     mid = site.meter_ids[3]
     phone.goto(sheet(site))
     phone.fill(f"input[name=value_{mid}]", "900")
-    phone.click("form.sheet button[type=submit]")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.click("form.sheet button[type=submit]")
     text = row(phone, mid).inner_text()
     assert "lower than the previous reading" in text
     assert phone.locator(f"input[name=rollover_{mid}]").is_visible()
@@ -56,12 +56,12 @@ def test_a_spike_is_saved_once_confirmed(phone, site):
     mid = site.meter_ids[4]
     phone.goto(sheet(site))
     phone.fill(f"input[name=value_{mid}]", "9000")
-    phone.click("form.sheet button[type=submit]")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.click("form.sheet button[type=submit]")
     assert "recent average" in row(phone, mid).inner_text()
     phone.check(f"input[name=confirm_{mid}]")
-    phone.click("form.sheet button[type=submit]")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.click("form.sheet button[type=submit]")
     assert "1 reading saved." in phone.locator("p.flash").inner_text()
     assert "9000" in row(phone, mid).inner_text()
 
@@ -73,8 +73,8 @@ def test_the_sheet_and_meter_page_in_chinese(browser, site):
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(site.shots / "round_sheet_zh.png"), full_page=True)
-        page.click(f"#m{site.meter_ids[1]} a.serial")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click(f"#m{site.meter_ids[1]} a.serial")
         assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(site.shots / "meter_zh.png"), full_page=True)

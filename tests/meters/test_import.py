@@ -126,6 +126,25 @@ def test_the_same_meter_twice_at_one_time_is_a_duplicate(session, site):
     assert [(i.row, i.code) for i in e.value.report.issues] == [(3, "duplicate")]
 
 
+def test_the_same_value_again_within_a_day_is_a_duplicate(session, site):
+    """The last reading was 100 on 2026-10-02 17:00 (Shanghai); 100 again two hours later is the reading entered twice."""
+    c, a, b = site
+    with pytest.raises(ImportRefused) as e:
+        import_file(
+            session, compound=c, filename="r.csv", data=_csv("W-001,2026-10-02 19:00,100,", "W-002,2026-10-31,101,")
+        )
+    assert [(i.row, i.code) for i in e.value.report.issues] == [(2, "duplicate")]
+
+
+def test_a_row_half_an_hour_before_the_last_reading_is_refused(session, site):
+    c, a, b = site
+    with pytest.raises(ImportRefused) as e:
+        import_file(
+            session, compound=c, filename="r.csv", data=_csv("W-001,2026-10-02 16:30,101,", "W-002,2026-10-31,101,")
+        )
+    assert [(i.row, i.code) for i in e.value.report.issues] == [(2, "before_last")]
+
+
 def test_unknown_serial_and_another_compounds_meter_are_unknown(session, site):
     c, a, _ = site
     other = make_compound(session)
@@ -286,8 +305,8 @@ def test_a_spike_needs_confirmation_so_a_file_cannot_save_it(session, frozen_now
 def test_a_real_reading_supersedes_the_meters_estimates(session, frozen_now):
     c = make_compound(session)
     m = make_meter(session, compound=c, serial="E-1")
-    for k, v in enumerate(("100", "130", "160")):
-        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - timedelta(days=90 - 30 * k))
+    for k, v in enumerate(("100", "130", "160")):  # the last on 2026-09-02: October may be estimated
+        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - timedelta(days=120 - 30 * k))
     estimate = estimate_reading(session, compound=c, meter=m, at=frozen_now - timedelta(days=10))
     import_file(session, compound=c, filename="r.csv", data=_csv("E-1,2026-10-25,170,", "E-1,2026-11-01,185,"))
     first = _imported(session, m)[0]

@@ -75,10 +75,11 @@ def test_range_divides_the_average_by_the_multiplier(session, frozen_now):
 
 def test_round_sheet_marks_a_standing_estimate_and_this_months_reading(session, block, frozen_now):
     c, a, bm = block["compound"], block["a"], block["b"]
-    estimate_reading(session, compound=c, meter=a, at=frozen_now - 2 * DAY, now=frozen_now)
+    # November's first day (Shanghai): October was read on the 2nd, November not yet.
+    estimate_reading(session, compound=c, meter=a, at=frozen_now - timedelta(hours=2), now=frozen_now)
     add_reading(session, compound=c, meter=bm, value="350", at=frozen_now - timedelta(hours=1))
     rows = {r.serial: r for r in round_sheet(session, compound=c, building_id=block["building"].id, now=frozen_now)}
-    assert rows["A-1"].estimate_local == (frozen_now - 2 * DAY).strftime("%Y-%m-%d")
+    assert rows["A-1"].estimate_local == "2026-11-01"
     assert rows["A-1"].last_value == 160_000  # the last *real* reading
     assert rows["B-1"].read_this_month and rows["B-1"].last_value == 350_000
     assert rows["B-1"].estimate_local == ""

@@ -15,11 +15,12 @@ EN = {"Accept-Language": "en"}
 
 @pytest.fixture
 def meter_with_history(session, frozen_now):
-    """Read monthly for three months, 10 units a month; the last reading a month ago."""
+    """Read monthly for three months, 10 units a month; the last reading two months ago (2026-09-02), so
+    October has none yet and may get an estimate."""
     c = make_compound(session)
     m = make_meter(session, compound=c, dials=5, serial="W-1")
     for k, v in enumerate(["100", "110", "120"]):
-        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - (90 - 30 * k) * DAY)
+        add_reading(session, compound=c, meter=m, value=v, at=frozen_now - (120 - 30 * k) * DAY)
     session.commit()  # a savepoint: a refused request rolls back to here, not past the set-up
     return c, m
 
@@ -104,7 +105,7 @@ def test_an_estimate_is_flagged_and_then_superseded(client, meter_with_history, 
     assert r.status_code == 201, r.text
     est = r.json()
     assert (est["source"], est["estimated"], est["superseded"]) == ("estimated", True, False)
-    assert est["consumption"] == "6.666"  # 10 units in 30 days, for 20 days, in whole thousandths
+    assert est["consumption"] == "16.666"  # 10 units in 30 days, for the 50 days since 09-02, in thousandths
     real = post(client, c, m, {"value": "130"}).json()
     assert real["consumption"] == "10.000"
     listed = client.get(url(c, m)).json()["items"]
@@ -112,6 +113,15 @@ def test_an_estimate_is_flagged_and_then_superseded(client, meter_with_history, 
         (real["id"], False, False, None),
         (est["id"], True, True, real["id"]),
     ]
+
+
+def test_the_api_refuses_a_second_estimate_in_the_month(client, meter_with_history, frozen_now):
+    c, m = meter_with_history
+    assert post(client, c, m, {"at": "2026-10-22T17:00:00+08:00"}, tail="estimate").status_code == 201
+    again = post(client, c, m, {"at": "2026-10-29T17:00:00+08:00"}, tail="estimate")
+    assert again.status_code == 422
+    assert again.json()["problems"][0]["code"] == "estimated_this_month"
+    assert [i["estimated"] for i in client.get(url(c, m)).json()["items"]].count(True) == 1
 
 
 def test_an_estimate_without_enough_history_is_a_422_with_a_reason(client, session, frozen_now):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from compound.kit import i18n
 from compound.kit.errors import NotFound
 from meters.errors import NeedsConfirmation, ReadingRefused
-from meters.models import Meter, MeterStatus, ReadingSource
+from meters.models import Meter, MeterStatus, Reading, ReadingSource
 from meters.readings.service import (
     consumption_between,
     estimate_reading,
@@ -196,10 +196,11 @@ def test_a_rollover_flag_on_a_first_reading_is_not_kept(session, frozen_now):
 
 
 def with_history(session: Session, *, multiplier: int = 1, dials: int = 5):
-    """A meter read on days -90, -60, -30 with 3 units a day (× multiplier): last real reading 30 days ago."""
+    """A meter read on days -120, -90, -60 with 3 units a day (× multiplier): last real reading 60 days ago,
+    on 2026-09-02, so October — the month of most estimates below — has no reading yet."""
     c = make_compound(session)
     m = make_meter(session, compound=c, multiplier=multiplier, dials=dials)
-    return c, m, monthly(session, c, m, NOW_ - 90 * DAY, ["1000", "1090", "1180"])
+    return c, m, monthly(session, c, m, NOW_ - 120 * DAY, ["1000", "1090", "1180"])
 
 
 NOW_ = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -209,17 +210,19 @@ def test_an_estimate_comes_from_the_average_daily_use(session, frozen_now):
     c, m, real = with_history(session, multiplier=2)
     e = estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)
     assert e.source == ReadingSource.estimated and e.superseded_by_id is None
-    assert (e.value_milli, e.consumption_milli, e.period_seconds) == (1_240_000, 120_000, 20 * 86400)
+    # 50 days since 2026-09-02 at 3 dial units a day: 150 on the dials, 300 after the multiplier.
+    assert (e.value_milli, e.consumption_milli, e.period_seconds) == (1_330_000, 300_000, 50 * 86400)
     assert e.note == "Estimated from the average daily use"
 
 
 def test_an_estimate_counts_until_a_real_reading_supersedes_it(session, frozen_now):
     c, m, real = with_history(session)
     window = dict(compound_id=c.id, meter_ids=[m.id], start=real[-1].read_at, end=frozen_now)
-    e1 = estimate_reading(session, compound=c, meter=m, at=frozen_now - 20 * DAY)
-    e2 = estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)
-    assert e2.consumption_milli == 30_000  # runs from the estimate before it
-    assert consumption_between(session, **window) == 60_000
+    e1 = estimate_reading(session, compound=c, meter=m, at=frozen_now - 20 * DAY)  # 2026-10-12: 40 days, 120
+    # November (in Shanghai, 16:00 on the 1st): a month may have one estimate, so the next is the next month's.
+    e2 = estimate_reading(session, compound=c, meter=m, at=frozen_now - timedelta(hours=1))
+    assert e2.consumption_milli == 59_875  # runs from the estimate before it: 19 days 23 hours at 3 a day
+    assert consumption_between(session, **window) == 179_875
     r = record_reading(session, compound=c, meter=m, value="1250", read_at=frozen_now)
     assert r.consumption_milli == 70_000  # from the last real reading, not from the estimates
     assert (e1.superseded_by_id, e2.superseded_by_id) == (r.id, r.id)
@@ -232,7 +235,7 @@ def test_an_estimate_counts_until_a_real_reading_supersedes_it(session, frozen_n
 
 def test_the_real_reading_after_an_estimate_is_checked_against_the_last_real_one(session, frozen_now):
     c, m, real = with_history(session)
-    estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)  # 1240
+    estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)  # 1330
     # Lower than the estimate but above the last real reading: the meter simply turned slower.
     r = record_reading(session, compound=c, meter=m, value="1200", read_at=frozen_now)
     assert r.consumption_milli == 20_000
@@ -243,14 +246,29 @@ def test_estimates_do_not_feed_the_average_they_come_from(session, frozen_now):
     before = load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily
     estimate_reading(session, compound=c, meter=m, at=frozen_now - 29 * DAY)
     assert load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily == before == 3000
+    # An estimate far from the average (made from other history, or by hand) must not move it either:
+    # 300 units in 10 days would lift the real 3 a day to 480 / 70 days.
+    session.add(
+        Reading(
+            compound_id=c.id,
+            meter_id=m.id,
+            read_at=frozen_now - 5 * DAY,
+            value_milli=1_780_000,
+            consumption_milli=300_000,
+            period_seconds=10 * 86400,
+            source=ReadingSource.estimated,
+        )
+    )
+    session.flush()
+    assert load_states(session, compound_id=c.id, meter_ids=[m.id])[m.id].avg_daily == 3000
 
 
 def test_an_estimate_that_passes_zero_rolls_the_dials(session, frozen_now):
     c = make_compound(session)
     m = make_meter(session, compound=c, dials=4)
-    monthly(session, c, m, frozen_now - 90 * DAY, ["9300", "9600", "9900"])  # 10 a day
-    e = estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)
-    assert e.rollover and e.value_milli == 100_000 and e.consumption_milli == 200_000
+    monthly(session, c, m, frozen_now - 120 * DAY, ["9300", "9600", "9900"])  # 10 a day, last on 2026-09-02
+    e = estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)  # 50 days: 9900 + 500
+    assert e.rollover and e.value_milli == 400_000 and e.consumption_milli == 500_000
 
 
 def test_an_estimate_needs_history(session, frozen_now):
@@ -265,12 +283,31 @@ def test_an_estimate_needs_history(session, frozen_now):
     )
 
 
-@pytest.mark.parametrize(("shift", "code"), [(-40 * DAY, "before_last"), (timedelta(hours=2), "future")])
+@pytest.mark.parametrize(("shift", "code"), [(-70 * DAY, "before_last"), (timedelta(hours=2), "future")])
 def test_an_estimate_must_fall_between_the_last_reading_and_now(session, frozen_now, shift, code):
     c, m, real = with_history(session)
     with pytest.raises(ReadingRefused) as e:
         estimate_reading(session, compound=c, meter=m, at=frozen_now + shift)
     assert codes(e) == [code] and e.value.field == "at"
+
+
+def test_a_second_estimate_in_the_same_month_is_refused(session, frozen_now):
+    c, m, real = with_history(session)
+    first = estimate_reading(session, compound=c, meter=m, at=frozen_now - 20 * DAY)  # 2026-10-12
+    with pytest.raises(ReadingRefused) as e:
+        estimate_reading(session, compound=c, meter=m, at=frozen_now - 12 * DAY)  # 2026-10-20, the same month
+    assert codes(e) == ["estimated_this_month"] and e.value.field == "at"
+    assert "already has an estimated reading this month (2026-10-12 17:00)" in e.value.problems[0].message
+    assert first.superseded_by_id is None
+
+
+def test_no_estimate_in_a_month_the_meter_was_read(session, frozen_now):
+    c, m, real = with_history(session)
+    add_reading(session, compound=c, meter=m, value="1300", at=frozen_now - 29 * DAY)  # 2026-10-03
+    with pytest.raises(ReadingRefused) as e:
+        estimate_reading(session, compound=c, meter=m, at=frozen_now - 10 * DAY)  # 2026-10-22
+    assert codes(e) == ["read_this_month"]
+    assert "was read this month (2026-10-03 17:00)" in e.value.problems[0].message
 
 
 def test_no_estimate_for_a_removed_meter(session, frozen_now):
@@ -302,14 +339,14 @@ def test_missed_meters_are_the_active_ones_without_a_real_reading_since(session,
     )
     since = frozen_now - 15 * DAY
     for m in (read, estimated):
-        monthly(session, c, m, frozen_now - 90 * DAY, ["10", "20", "30"])
+        monthly(session, c, m, frozen_now - 120 * DAY, ["10", "20", "30"])
     add_reading(session, compound=c, meter=read, value="35", at=since + DAY)
     estimate_reading(session, compound=c, meter=estimated, at=since + DAY)
     removed.status = MeterStatus.removed
     session.flush()
     rows = missed_meters(session, compound_id=c.id, since=since)
     assert [r.serial for r in rows] == ["B-est", "C-silent"]
-    assert (rows[0].last_value, rows[0].last_read_at) == (30_000, frozen_now - 30 * DAY)
+    assert (rows[0].last_value, rows[0].last_read_at) == (30_000, frozen_now - 60 * DAY)
     assert (rows[1].last_value, rows[1].last_read_at) == (None, None)
     other = make_compound(session)
     assert missed_meters(session, compound_id=other.id, since=since) == []

@@ -25,3 +25,8 @@ def test_readings_chain_and_refusals(session, frozen_now):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_favicon_is_served_to_anyone(anon):
+    r = anon.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and b"<svg" in r.content

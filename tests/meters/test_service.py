@@ -283,6 +283,38 @@ def test_what_hung_under_the_old_meter_moves_to_the_new_one(session, c, frozen_n
     assert [n["kind"] for n in tree[0]["children"]] == ["transformer", "unmetered"]
 
 
+def test_a_replaced_check_meter_keeps_its_place_and_its_children(session, c, frozen_now):
+    """The new meter hangs where the old one hung, and the old one's sub-meters hang under the new one."""
+    master = make_meter(session, compound=c, role=MeterRole.utility, serial="MASTER")
+    old = make_meter(session, compound=c, role=MeterRole.check, parent=master, serial="CHECK-OLD")
+    flat = make_meter(session, compound=c, parent=old, account=make_account(session, compound=c), serial="FLAT")
+    new = replace_meter(
+        session, compound=c, meter=old, final_value="10", new_serial="CHECK-NEW", new_value="0", at=frozen_now
+    )
+    session.refresh(flat)
+    assert (new.parent_id, flat.parent_id) == (master.id, new.id)
+    tree = meter_tree(session, compound=c, utility=W)
+    assert [n["serial"] for n in tree[0]["children"]] == ["CHECK-NEW"]
+    assert [n["serial"] for n in tree[0]["children"][0]["children"]] == ["FLAT"]
+
+
+def test_a_final_reading_past_zero_is_counted_as_a_rollover(session, c, frozen_now):
+    old = make_meter(session, compound=c, account=make_account(session, compound=c), dials=4, serial="ROLL-OLD")
+    add_reading(session, compound=c, meter=old, value="9990", at=frozen_now - timedelta(days=30))
+    replace_meter(
+        session,
+        compound=c,
+        meter=old,
+        final_value="5",
+        new_serial="ROLL-NEW",
+        new_value="0",
+        at=frozen_now,
+        rollover=True,
+    )
+    final = session.exec(select(Reading).where(Reading.meter_id == old.id, Reading.kind == ReadingKind.final)).one()
+    assert final.rollover and final.consumption_milli == (5 - 9990 + 10_000) * 1000
+
+
 def test_replacement_breaks_the_old_meters_seal(session, c, frozen_now):
     old = make_meter(session, compound=c, account=make_account(session, compound=c))
     seal = add_seal(session, compound=c, meter=old, number="F-001", sealed_date=date(2026, 1, 5), sealed_by="Wu")
