@@ -124,7 +124,8 @@ def _cell(ax: Any, box: tuple[float, float, float, float], c: Cell, total: Decim
     if c.estimated:
         lines.append(_("estimated"))
     style = "italic" if c.estimated else "normal"
-    _text(ax, x + w / 2, y + h / 2, "\n".join(lines), ha="center", va="center", fontsize=7.5, style=style)
+    box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5} if c.estimated else None
+    _text(ax, x + w / 2, y + h / 2, "\n".join(lines), ha="center", va="center", fontsize=7.5, style=style, bbox=box)
 
 
 def _leaves(f: dict[str, Decimal], est: set[str], utility: str) -> list[Cell]:
@@ -215,7 +216,7 @@ def flow(
     title: str = "",
 ) -> Chart:
     """Three stacked bars of the same height: the input, where it went by zone, and what it became."""
-    fig = _figure(8.4, 4.6)
+    fig = _figure(10.5, 4.8)
     if not system_input:
         _empty(fig, _("No input in this period."))
         return Chart(fig, [["stage", "part", "volume", "estimated"]])
@@ -226,17 +227,20 @@ def flow(
         bottom = 0.0
         for i, (label, value, estimated) in enumerate(parts):
             height = float(value)
-            color = PALETTE[i % len(PALETTE)] if x else MEASURED
-            ax.bar(x, height, bottom=bottom, width=0.55, color=color, edgecolor="white" if not estimated else
-                   ESTIMATED_EDGE, hatch="//" if estimated else None, linewidth=0.8)  # fmt: skip
-            if height > float(system_input) * 0.035:
-                shown = f"{label}\n{_number(value)}" + (f" ({_('estimated')})" if estimated else "")
-                _text(ax, x, bottom + height / 2, shown, ha="center", va="center", fontsize=7, color="white" if
-                      not estimated else "#3d2b00")  # fmt: skip
+            color = PALETTE[(i + 3 * x) % len(PALETTE)] if x else MEASURED
+            ax.bar(x, height, bottom=bottom, width=0.55, color=color, alpha=0.45 if estimated else 1.0,
+                   edgecolor=ESTIMATED_EDGE if estimated else "white", hatch="//" if estimated else None,
+                   linewidth=0.8, label=f"{label}: {_number(value)}" + (f" ({_('estimated')})" if estimated else "")
+                   if x else None)  # fmt: skip
+            if height > float(system_input) * 0.06:
+                shown = f"{label}\n{_number(value)}"
+                _text(ax, x, bottom + height / 2, shown, ha="center", va="center", fontsize=7,
+                      bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5})  # fmt: skip
             bottom += height
             rows.append([stage, label, str(value), _yes(estimated)])
     ax.set_xticks(range(3), [b[0] for b in bars])
     _style(ax, title=title, ylabel=unit(utility))
+    _legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return Chart(fig, rows)
 
 
@@ -250,23 +254,25 @@ class MonthPoint:
     non_revenue: Decimal
     real_losses: Decimal
     estimated: bool
+    partial: bool = False  # the readings begin inside the month: not drawn
 
 
-def _pct(part: Decimal, whole: Decimal) -> float | None:
-    return None if not whole else float(part * 100 / whole)
+def _pct(part: Decimal, whole: Decimal, partial: bool = False) -> float | None:
+    return None if not whole or partial else float(part * 100 / whole)
 
 
 def loss_rate(points: list[MonthPoint], *, utility: str, title: str = "") -> Chart:
     """Non-revenue and real losses as % of the input, month by month; estimated months hollow."""
     fig = _figure(9.0, 3.8)
-    rows = [["month", "system_input", "non_revenue", "real_losses", "non_revenue_pct", "real_losses_pct", "estimated"]]
+    rows = [["month", "system_input", "non_revenue", "real_losses", "non_revenue_pct", "real_losses_pct", "estimated",
+             "partial"]]  # fmt: skip
     if not points:
         _empty(fig, _("No months to show."))
         return Chart(fig, rows)
     ax = fig.add_subplot()
     xs = list(range(len(points)))
-    nrw = [_pct(p.non_revenue, p.system_input) for p in points]
-    real = [_pct(p.real_losses, p.system_input) for p in points]
+    nrw = [_pct(p.non_revenue, p.system_input, p.partial) for p in points]
+    real = [_pct(p.real_losses, p.system_input, p.partial) for p in points]
     nrw_label = _("Non-revenue, % of input")
     real_label = _("Real losses, % of input") if utility == "water" else _("Technical losses, % of input")
     ax.plot(xs, [v if v is not None else float("nan") for v in nrw], color=MEASURED, marker="o", ms=4, label=nrw_label)
@@ -278,12 +284,13 @@ def loss_rate(points: list[MonthPoint], *, utility: str, title: str = "") -> Cha
                     ax.plot([x], [series[x]], marker="o", ms=9, mfc="none", mec=ESTIMATED_EDGE)
     step = max(1, -(-len(points) // 12))
     ax.set_xticks(xs[::step], [p.month for p in points][::step], rotation=45, ha="right")
-    ax.set_ylim(bottom=min(0, *(v for v in real if v is not None)))
+    ax.set_ylim(bottom=min([0.0, *(v for v in real if v is not None)]))
     _style(ax, title=title, ylabel="%")
     _legend(ax, loc="upper left")
     for p, a, b in zip(points, nrw, real, strict=True):
         rows.append([p.month, str(p.system_input), str(p.non_revenue), str(p.real_losses),
-                     "" if a is None else f"{a:.2f}", "" if b is None else f"{b:.2f}", _yes(p.estimated)])  # fmt: skip
+                     "" if a is None else f"{a:.2f}", "" if b is None else f"{b:.2f}", _yes(p.estimated),
+                     _yes(p.partial)])  # fmt: skip
     return Chart(fig, rows)
 
 

@@ -82,9 +82,10 @@ def chart(session: Session, compound: Compound, name: str, period: Period, utili
     if name == "loss-rate":
         series = monthly_series(session, compound=compound, utility=utility, last=period)
         points = [
-            charts.MonthPoint(p.label, t["system_input"], t["non_revenue"], t["real_losses"], est)
-            for p, t, est in series
-        ]
+            charts.MonthPoint(m.period.label, m.total["system_input"], m.total["non_revenue"],
+                              m.total["real_losses"], m.estimated, m.partial)
+            for m in series
+        ]  # fmt: skip
         return charts.loss_rate(points, utility=utility.value, title=title(compound, utility, period, _("Loss rate")))
     b = period_balance(session, compound=compound, utility=utility, period=period)
     if name == "iwa":

@@ -20,6 +20,9 @@ from reports.utility_bills import to_yuan
 
 WARNINGS = {
     "no_master": N_("There is no utility meter of this utility: nothing to balance."),
+    "partial_start": N_(
+        "The readings of %(serial)s begin on %(date)s: the days of the period before them are not in the input."
+    ),
     "extrapolated": N_(
         "%(count)s meters have no reading after %(date)s yet: their use is carried to the end of the period at "
         "the rate of their last reading (estimated)."

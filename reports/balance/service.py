@@ -58,6 +58,8 @@ class PeriodBalance:
     placement: Placement
     indicators: dict[str, Any] = field(default_factory=dict)
     warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Masters whose readings begin inside the period: the days before their first reading are not in the input.
+    starts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nodes(self) -> list[Node]:
@@ -176,6 +178,7 @@ def period_balance(
     masters = [_master(session, compound, n, tree, s, window, period, cables, summary) for n in tree.masters]
     total = comp.combine([m.components for m in masters]) if masters else _empty(utility)
     result = PeriodBalance(compound, utility, period, window, s, tree, masters, total, place(tree.roots, tree.zones))
+    result.starts = _late_starts(session, compound, tree, window)
     if utility is Utility.water:
         result.indicators = _water_indicators(total, s, Decimal(period.days))
     else:
@@ -184,11 +187,32 @@ def period_balance(
     return result
 
 
+def _late_starts(session: Session, compound: Compound, tree: Tree, window: Window) -> dict[str, Any]:
+    """Master meters first read after the period began, with the local date of that first reading."""
+    if not tree.masters:
+        return {}
+    r = Reading.__table__.c
+    firsts = session.execute(
+        sa.select(r.meter_id, sa.func.min(r.read_at))
+        .where(
+            r.compound_id == compound.id,
+            r.meter_id.in_([n.id for n in tree.masters]),
+            r.superseded_by_id.is_(None),
+        )
+        .group_by(r.meter_id)
+    ).all()
+    tz = clock.tz_of(compound)
+    serials = {n.id: n.serial for n in tree.masters}
+    return {serials[m]: clock.local_date(at, tz) for m, at in firsts if at is not None and at > window.start}
+
+
 def _warnings(b: PeriodBalance) -> list[tuple[str, dict[str, Any]]]:
     """Codes with their figures; the edge (CLI, page, API) words them in the reader's language."""
     out: list[tuple[str, dict[str, Any]]] = []
     if not b.masters:
         out.append(("no_master", {}))
+    for serial, first in b.starts.items():
+        out.append(("partial_start", {"serial": serial, "date": first.isoformat()}))
     groups = [g for r in b.tree.roots for g in r.all_groups()]
     extrapolated = sum(g.extrapolated for g in groups) + sum(1 for n in b.nodes if n.extrapolated)
     if extrapolated:
@@ -237,13 +261,22 @@ def default_period(session: Session, *, compound: Compound, utility: Utility) ->
     return month(add_months(day.replace(day=1), -1))
 
 
+@dataclass(frozen=True)
+class MonthTotals:
+    period: Period
+    total: comp.Components
+    estimated: bool  # the input rests on estimates (a meter carried to the end, estimated readings)
+    partial: bool  # the master's readings begin inside the month: its input is not the whole month's
+
+
 def monthly_series(
     session: Session, *, compound: Compound, utility: Utility, last: Period, months: int = 24
-) -> list[tuple[Period, comp.Components, bool]]:
-    """The months ending with `last`'s month: each month's totals, and whether its input rests on estimates."""
+) -> list[MonthTotals]:
+    """The months ending with `last`'s month, each with its totals."""
     out = []
     for p in months_ending(last, months):
         b = period_balance(session, compound=compound, utility=utility, period=p, summary=True)
         extrapolated = any(code == "extrapolated" for code, _params in b.warnings)
-        out.append((p, b.total, extrapolated or "system_input" in b.total.estimated))
+        estimated = extrapolated or "system_input" in b.total.estimated
+        out.append(MonthTotals(p, b.total, estimated, bool(b.starts) or not b.masters))
     return out

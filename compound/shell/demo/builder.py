@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone, ZoneKind
 from compound.shell.demo import names
+from compound.shell.demo.balance import build_balance
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
 from compound.shell.demo.plan import (
@@ -382,7 +383,7 @@ def build_demo(
     count = build_readings(session, register=register, tree=tree, seed=seed, on_progress=on_progress)
     session.flush()
     units = (*names.OFFICE_UNITS, names.CONFERENCE_ACCOUNT, names.CENTRE_ACCOUNT)
-    return DemoCompound(
+    demo = DemoCompound(
         compound_id=register.compound_id,
         code=code,
         seed=seed,
@@ -397,6 +398,8 @@ def build_demo(
         finance_bureau_pays=[u.code for u in units if u.finance_bureau_pays],
         readings=count,
     )
+    build_balance(session, demo=demo, households=register.households, seed=seed)
+    return demo
 
 
 def summary(session: Session, *, compound_id: int) -> dict[str, int]:
