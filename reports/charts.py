@@ -355,7 +355,7 @@ def night_flow(
     ax.axhline(float(minimum), color=LOSS, linestyle=":", label=_("Minimum night flow"))
     ax.set_xticks(xs, [label for label, _rate in intervals])
     _style(ax, title=title, ylabel=_("m³ per hour"))
-    _legend(ax, loc="lower left")
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     values = [daily_leakage, month_per_day or ZERO]
     side.bar([0, 1], [float(v) for v in values], color=[ESTIMATED_FILL, LOSS], edgecolor=[ESTIMATED_EDGE, LOSS],
              hatch=["//", None])  # fmt: skip
