@@ -7,8 +7,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema, field_validator
 
+from compound.kit.i18n import gettext as _
 from compound.kit.params import PlausibleDate, RowId, in_years
 from compound.register.schemas import Input, Output
 
@@ -21,6 +22,25 @@ Label = Annotated[str, Field(min_length=1, max_length=100)]
 Note = Annotated[str, Field(max_length=500)]
 Person = Annotated[str, Field(max_length=100)]
 ReadingValue = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+
+
+def _clock_time(value: object) -> time:
+    """ "02:00" (or a time) → 02:00, minutes only: a night window is read off a watch."""
+    if isinstance(value, time):
+        parsed = value
+    elif isinstance(value, str) and len(value.strip()) in (4, 5) and ":" in value:
+        try:
+            parsed = time.fromisoformat(value.strip().zfill(5))
+        except ValueError:
+            raise ValueError(_("“%(text)s” is not a time (HH:MM).", text=value)) from None
+    else:
+        raise ValueError(_("“%(text)s” is not a time (HH:MM).", text=str(value)))
+    return parsed.replace(second=0, microsecond=0, tzinfo=None)
+
+
+Clock = Annotated[
+    time, BeforeValidator(_clock_time), WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$"})
+]
 
 
 # The utility's bills
@@ -129,8 +149,8 @@ class BalanceSettingsUpdate(Input):
     service_km: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=3)] | None = None
     pressure_m: Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)] | None = None
     supply_hours_per_day: Annotated[Decimal, Field(gt=0, le=24, max_digits=4, decimal_places=2)] | None = None
-    night_start: time | None = None
-    night_end: time | None = None
+    night_start: Clock | None = None
+    night_end: Clock | None = None
     night_people: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     night_active_fraction: Annotated[Decimal, Field(ge=0, le=1, max_digits=8, decimal_places=6)] | None = None
     litres_per_person_hour: Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=3)] | None = None
@@ -143,6 +163,11 @@ class BalanceSettingsUpdate(Input):
 
 
 class BalanceSettingsRead(Output):
+    @field_validator("night_start", "night_end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        return value.strftime("%H:%M") if isinstance(value, time) else value
+
     meter_error_fraction: Decimal
     meter_error_basis: str
     data_handling_fraction: Decimal
@@ -158,8 +183,8 @@ class BalanceSettingsRead(Output):
     service_km: Decimal | None
     pressure_m: Decimal | None
     supply_hours_per_day: Decimal
-    night_start: time
-    night_end: time
+    night_start: str = Field(description="HH:MM, the compound's local time")
+    night_end: str = Field(description="HH:MM")
     night_people: int
     night_active_fraction: Decimal
     litres_per_person_hour: Decimal

@@ -31,7 +31,7 @@ from reports.balance.usage import Window, meter_use
 from reports.balance.zones import Placement, place, single_zone, zones_below
 from reports.formulas import money
 from reports.formulas import water as w
-from reports.formulas.numbers import HUNDRED, ZERO, ratio
+from reports.formulas.numbers import HUNDRED, ratio
 from reports.models import BalanceSettings, LossCable
 from reports.periods import Period, add_months, month, months_ending
 from reports.utility_bills import BillCheck, check_bills, list_bills
@@ -72,13 +72,12 @@ class PeriodBalance:
         return sorted(self.tree.zones.get(z, "—") for z in zones_below(node) if z is not None)
 
 
-def _empty(utility: Utility) -> comp.Components:
-    keys = (
-        comp.HEADLINE
-        if utility is Utility.water
-        else (*comp.HEADLINE, "public_lighting", "transformer_losses", "line_losses", "technical_losses", "unexplained")
-    )
-    return comp.Components(dict.fromkeys(keys, ZERO))
+def _empty(tree: Tree, s: BalanceSettings, window: Window) -> comp.Components:
+    """The figures of a utility with no master meter, every one 0: the pages and the JSON keep their shape."""
+    nothing = Node(0, "", MeterRole.utility.value, None, None, None, False)
+    if tree.utility is Utility.water:
+        return comp.water(nothing, s)
+    return comp.electricity(nothing, tree, s, hours=Decimal(window.seconds) / 3600, cables=[])
 
 
 def _cables(session: Session, compound: Compound, tree: Tree, window: Window) -> list[dict[str, Any]]:
@@ -176,7 +175,7 @@ def period_balance(
     tree = load_tree(session, compound=compound, utility=utility, window=window, start=period.start, end=period.end)
     cables = _cables(session, compound, tree, window) if utility is Utility.electricity else []
     masters = [_master(session, compound, n, tree, s, window, period, cables, summary) for n in tree.masters]
-    total = comp.combine([m.components for m in masters]) if masters else _empty(utility)
+    total = comp.combine([m.components for m in masters]) if masters else _empty(tree, s, window)
     result = PeriodBalance(compound, utility, period, window, s, tree, masters, total, place(tree.roots, tree.zones))
     result.starts = _late_starts(session, compound, tree, window)
     if utility is Utility.water:

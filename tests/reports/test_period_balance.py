@@ -416,3 +416,12 @@ def test_for_any_electricity_scenario_the_components_add_up_exactly(session, the
         )
     finally:
         nested.rollback()
+
+
+@pytest.mark.parametrize("utility", [Utility.water, Utility.electricity])
+def test_a_compound_without_meters_balances_to_nothing_and_says_why(session, utility):
+    c = make_compound(session)
+    b = period_balance(session, compound=c, utility=utility, period=APRIL)
+    out = reconcile_json(b, details=True)
+    assert out["system_input"] == "0.000" and out["zones"] == []
+    assert [w["code"] for w in out["details"]["warnings"]] == ["no_master"]
