@@ -50,6 +50,7 @@ def _phone(browser, site: Site, username: str, locale: str):
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)  # logged in (a loaded machine answers slowly)
     return context, page
 
 
@@ -86,6 +87,7 @@ def test_the_balance_page_on_a_desktop(browser, site, balance_site):
         page.fill("input[name=password]", PASSWORD)
         with page.expect_navigation():
             page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
         page.goto(site.url(f"/c/{compound_id}/balance?period=2025-04"))
         page.wait_for_load_state("networkidle")
         assert page.evaluate(IMAGES_LOADED)
