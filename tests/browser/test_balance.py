@@ -72,7 +72,8 @@ def test_the_balance_page_shows_figures_and_charts_on_a_phone(browser, site, bal
         # The figures table scrolls inside itself; the page does not.
         with page.expect_navigation():
             page.click("nav.links a[href*='utility=electricity']")
-        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+        page.wait_for_load_state("networkidle")  # the charts drawn before the next test logs in
+        assert page.evaluate(IMAGES_LOADED) and page.evaluate(NO_SIDEWAYS_SCROLL)
     finally:
         context.close()
 
