@@ -191,15 +191,15 @@ def _late_starts(session: Session, compound: Compound, tree: Tree, window: Windo
     if not tree.masters:
         return {}
     r = Reading.__table__.c
-    firsts = session.execute(
-        sa.select(r.meter_id, sa.func.min(r.read_at))
-        .where(
-            r.compound_id == compound.id,
-            r.meter_id.in_([n.id for n in tree.masters]),
-            r.superseded_by_id.is_(None),
-        )
-        .group_by(r.meter_id)
-    ).all()
+    firsts = []
+    for n in tree.masters:  # one seek each on the (meter, time) index
+        first = session.execute(
+            sa.select(r.read_at)
+            .where(r.compound_id == compound.id, r.meter_id == n.id, r.superseded_by_id.is_(None))
+            .order_by(r.read_at)
+            .limit(1)
+        ).scalar_one_or_none()
+        firsts.append((n.id, first))
     tz = clock.tz_of(compound)
     serials = {n.id: n.serial for n in tree.masters}
     return {serials[m]: clock.local_date(at, tz) for m, at in firsts if at is not None and at > window.start}

@@ -150,13 +150,12 @@ def _seen(compound_id: int, scope: list[sa.ColumnElement], window: Window, diale
         )
 
     after_start, up_to_end = R.read_at > _at(window.start), R.read_at <= _at(window.end)
+    either = sa.case((up_to_end, inside), else_=straddling)
     if dialect == "sqlite":
-        parts = sa.union_all(
-            part(inside, after_start, up_to_end),
-            part(straddling, R.read_at == _first_after_end(compound_id, window)),
-        ).subquery("parts")
+        # One walk along each meter's readings, from S to its first reading after E (found by one seek).
+        last = sa.func.coalesce(_first_after_end(compound_id, window), _at(window.end))
+        parts = part(either, after_start, R.read_at <= last).subquery("parts")
     else:
-        either = sa.case((up_to_end, inside), else_=straddling)
         parts = part(either, after_start, R.read_at < _at(window.end + REACH), sa.or_(up_to_end, t0 < end))
         parts = parts.subquery("parts")
     return (
