@@ -30,6 +30,8 @@ from reports.schemas import (
     BalanceSettingsRead,
     BalanceSettingsUpdate,
     BillLineRead,
+    LossCableCreate,
+    LossCableRead,
     NightFlowCreate,
     NightFlowRead,
     UtilityBillCreate,
@@ -230,3 +232,18 @@ def update_settings(session: SessionDep, compound: CompoundDep, body: BalanceSet
         if value is None and name not in CLEARABLE:
             raise InvalidInput(_("Only the network figures and the pressure profile may be cleared."), field=name)
     return balance_settings.update_settings(session, compound=compound, changes=changes)
+
+
+# Loss cables
+
+
+@router.get("/loss-cables", dependencies=[Require(Perm.reports_view)], response_model=list[LossCableRead])
+def list_loss_cables(session: SessionDep, compound: CompoundDep) -> Any:
+    return balance_settings.loss_cables(session, compound=compound)
+
+
+@router.post("/loss-cables", dependencies=[Require(Perm.billing_edit)], response_model=LossCableRead, **CREATED)
+def add_loss_cable(session: SessionDep, compound: CompoundDep, body: LossCableCreate) -> Any:
+    """A cable (Ω/km, km, voltage) carrying what one electricity meter measures: its 3·I²·R loss replaces the
+    configured line-loss rate of the master meter above it."""
+    return balance_settings.add_loss_cable(session, compound=compound, data=body)

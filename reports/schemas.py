@@ -194,3 +194,23 @@ class BalanceSettingsRead(Output):
     night_day_hours: Decimal
     pressure_profile: str | None
     favad_n1: Decimal
+
+
+# Loss cables (3·I²·R instead of the line-loss rate)
+
+
+class LossCableCreate(Input):
+    name: Label
+    meter_id: RowId = Field(description="The electricity meter whose energy the cable carries.")
+    ohm_per_km: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=4)]
+    km: Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
+    voltage_v: Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=1)] = Decimal(400)
+
+
+class LossCableRead(Output):
+    id: int
+    name: str
+    meter_id: int
+    ohm_per_km: Decimal
+    km: Decimal
+    voltage_v: Decimal

@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from compound.kit import lookups
-from compound.kit.errors import InvalidInput
+from compound.kit.errors import Conflict, InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Compound
+from meters.models import Meter, Utility
 from reports.formulas.night_flow import NightUseAllowances, NightWindow
 from reports.formulas.water import MeterErrorBasis
-from reports.models import BalanceSettings, UnbilledAccount, UnbilledPurpose
+from reports.models import BalanceSettings, LossCable, UnbilledAccount, UnbilledPurpose
 
 HOURS = 24
 
@@ -129,3 +130,27 @@ def remove_unbilled(session: Session, *, compound: Compound, account_id: int | N
         raise InvalidInput(_("No such account."), field="account_id")
     session.delete(row)
     session.flush()
+
+
+def loss_cables(session: Session, *, compound: Compound) -> list[LossCable]:
+    return list(
+        session.execute(
+            sa.select(LossCable).where(LossCable.compound_id == compound.id).order_by(LossCable.name)
+        ).scalars()
+    )
+
+
+def add_loss_cable(session: Session, *, compound: Compound, data: Any) -> LossCable:
+    """A cable whose 3·I²·R replaces the line-loss rate of the master meter it is under."""
+    meter = lookups.get_or_raise(
+        session, Meter, compound_id=compound.id, id=data.meter_id, error=InvalidInput, message=_("No such meter."),
+        field="meter_id",
+    )  # fmt: skip
+    if meter.utility != Utility.electricity:
+        raise InvalidInput(_("A loss cable carries what an electricity meter measures."), field="meter_id")
+    if lookups.exists(session, LossCable, compound_id=compound.id, name=data.name):
+        raise Conflict(_("A loss cable named %(name)s is already registered.", name=data.name), field="name")
+    cable = LossCable(compound_id=compound.id, **data.model_dump())
+    session.add(cable)
+    session.flush()
+    return cable

@@ -425,3 +425,29 @@ def test_a_compound_without_meters_balances_to_nothing_and_says_why(session, uti
     out = reconcile_json(b, details=True)
     assert out["system_input"] == "0.000" and out["zones"] == []
     assert [w["code"] for w in out["details"]["warnings"]] == ["no_master"]
+
+
+def test_registered_cables_replace_the_line_loss_rate_with_3_i_squared_r(session, client_as):
+    c, _known = _electricity(session, hv_side=True)
+    lv = session.execute(sa.select(Meter).where(Meter.compound_id == c.id, Meter.serial == "LV")).scalar_one()
+    session.execute(
+        sa.update(BalanceSettings).where(BalanceSettings.compound_id == c.id).values(line_loss_rate=D("0.05"))
+    )
+    r = client_as("finance").post(
+        f"/api/compounds/{c.id}/loss-cables",
+        json={"name": "LV feeder", "meter_id": lv.id, "ohm_per_km": "0.208", "km": "0.3"},
+    )
+    assert r.status_code == 201, r.text
+    b = period_balance(session, compound=c, utility=Utility.electricity, period=APRIL)
+    t = b.total
+    assert b.masters[0].components.details["line_losses_method"] == "cables"
+    # The LV meter carries 4,905 + 16.2 + 4 = 4,925.2 kWh a day (30 billing meters, the lamps, the theft): over
+    # 720 h its average load P = 147,756 kWh / 720 h = 205.217 kW, I = P / (√3 · 400 V · 0.9) = 329.1 A, the peak at
+    # LF 0.5 is 658.2 A, LLF = 0.3·0.5 + 0.7·0.25 = 0.325: 3 · I_peak² · (0.208 Ω/km × 0.3 km) · 720 h · 0.325 / 1000.
+    lv_kwh = D(b.tree.node(lv.id).use) / 1000
+    average_kw = lv_kwh / 720
+    current = average_kw * 1000 / (D(3).sqrt() * 400 * D("0.9")) / D("0.5")
+    expected = 3 * current * current * D("0.208") * D("0.3") * 720 * D("0.325") / 1000
+    assert abs(t["line_losses"] - expected) < D("0.01")
+    assert t["line_losses"] != (t["system_input"] * D("0.05")).quantize(D("0.001"))
+    assert sum(t[k] for k in HEADLINE_PARTS) == t["system_input"]
