@@ -23,6 +23,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "cpd_"
+THROTTLED = "throttled"  # the reason logged for a try refused while its user name or address waits
 
 
 class LoginRefused(AppError):
@@ -69,10 +70,14 @@ def token_hash(token: str) -> str:
 
 
 def _recent_failures(session: Session, *, column: sa.ColumnElement, value: str, now: datetime) -> int:
+    """Failed tries in the window. Tries refused while waiting do not count: otherwise anyone could keep
+    sending them and hold a user name (an administrator's) locked for ever."""
+    c = LoginAttempt.__table__.c
     q = sa.select(sa.func.count()).where(
         column == value,
-        LoginAttempt.__table__.c.success.is_(False),
-        LoginAttempt.__table__.c.at > now - THROTTLE_WINDOW,
+        c.success.is_(False),
+        c.reason != THROTTLED,
+        c.at > now - THROTTLE_WINDOW,
     )
     return int(session.execute(q).scalar_one())
 
@@ -96,7 +101,7 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
         _recent_failures(session, column=c.username, value=username, now=now) >= MAX_FAILURES_PER_USER
         or _recent_failures(session, column=c.ip, value=ip, now=now) >= MAX_FAILURES_PER_IP
     ):
-        _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="throttled")
+        _log_attempt(session, username=username, ip=ip, now=now, success=False, reason=THROTTLED)
         raise TooManyAttempts(_("Too many failed logins. Wait 15 minutes and try again."))
     user = session.exec(select(User).where(User.username == username)).first()
     ok = passwords.verify(user.password_hash if user else passwords.DUMMY_HASH, password)

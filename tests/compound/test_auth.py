@@ -59,16 +59,72 @@ def test_wrong_password_is_refused_and_logged(anon, session):
     assert attempts == [(False, "bad_credentials")]
 
 
-def test_logins_are_throttled_after_repeated_failures(anon, session, frozen_now):
+def _try(client, username: str, password: str = PASSWORD) -> int:
+    """One login through the form; the status it answered (303 logged in, 401 refused, 429 wait)."""
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": _login_form(client)},
+        follow_redirects=False,
+    )
+    return r.status_code
+
+
+def _at(frozen_now, **delta) -> None:
+    clock.set_clock(lambda: frozen_now + timedelta(**delta))
+
+
+# The README: "Five failed logins for one user name (thirty from one address) within 15 minutes make further
+# tries wait". The numbers are written here, never read from the code.
+
+
+def test_five_failures_for_one_user_name_make_it_wait_15_minutes(anon, session, frozen_now):
     make_user(session, role=Role.finance, username="sun")
-    token = _login_form(anon)
-    for _ in range(service.MAX_FAILURES_PER_USER):
-        anon.post("/login", data={"username": "sun", "password": "wrong-wrong-wrong", "csrf_token": token})
-    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token})
-    assert r.status_code == 429  # even the right password waits
-    clock.set_clock(lambda: frozen_now + service.THROTTLE_WINDOW + timedelta(seconds=1))
-    r = anon.post("/login", data={"username": "sun", "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303
+    for _ in range(4):
+        assert _try(anon, "sun", "wrong-wrong-wrong") == 401
+    assert _try(anon, "sun") == 303  # four failures: not yet
+    assert _try(anon, "sun", "wrong-wrong-wrong") == 401  # the fifth, at 09:00
+    assert _try(anon, "sun") == 429  # even the right password waits
+    _at(frozen_now, minutes=14, seconds=59)
+    assert _try(anon, "sun") == 429
+    _at(frozen_now, minutes=15, seconds=1)
+    assert _try(anon, "sun") == 303
+
+
+def test_tries_during_the_wait_do_not_make_it_longer(anon, session, frozen_now):
+    make_user(session, role=Role.admin, username="feng.admin")
+    for _ in range(5):
+        assert _try(anon, "feng.admin", "wrong-wrong-wrong") == 401
+    # Someone keeps trying while the name waits: each try is refused, none of them counts as a new failure,
+    # or anyone could keep an administrator locked out for ever.
+    _at(frozen_now, minutes=10)
+    for password in ["wrong-wrong-wrong"] * 5 + [PASSWORD]:
+        assert _try(anon, "feng.admin", password) == 429
+    _at(frozen_now, minutes=15, seconds=1)
+    assert _try(anon, "feng.admin") == 303
+
+
+def test_successful_logins_are_not_failures(anon, session):
+    make_user(session, role=Role.finance, username="jiang")
+    for _ in range(7):
+        assert _try(anon, "jiang") == 303
+
+
+def test_thirty_failures_from_one_address_make_it_wait(app, anon, session, frozen_now):
+    from fastapi.testclient import TestClient
+
+    for i in range(10):
+        make_user(session, role=Role.maintenance, username=f"guess{i}")
+    make_user(session, role=Role.maintenance, username="honest")
+    # 29 failures over ten names, none of them locked (at most three each).
+    for n in range(29):
+        assert _try(anon, f"guess{n % 10}", "wrong-wrong-wrong") == 401
+    assert _try(anon, "honest") == 303
+    assert _try(anon, "guess9", "wrong-wrong-wrong") == 401  # the thirtieth from this address
+    assert _try(anon, "honest") == 429
+    with TestClient(app, client=("10.0.0.99", 50000)) as elsewhere:
+        assert _try(elsewhere, "honest") == 303  # the same user from another address
+    _at(frozen_now, minutes=15, seconds=1)
+    assert _try(anon, "honest") == 303
 
 
 def test_login_form_without_csrf_is_refused(anon, session):
@@ -97,12 +153,31 @@ def test_disabled_users_session_dies_at_once(anon, session):
     assert anon.get("/api/me").status_code == 401
 
 
-def test_idle_and_absolute_timeouts(anon, session, frozen_now):
+# The README: sessions "end after 60 idle minutes or 12 hours". Written here, never read from the code.
+
+
+def test_a_session_ends_after_60_idle_minutes_and_each_visit_restarts_them(anon, session, frozen_now):
     make_user(session, role=Role.maintenance, username="wang")
-    login(anon, "wang")
-    clock.set_clock(lambda: frozen_now + service.IDLE_TIMEOUT - timedelta(minutes=1))
-    assert anon.get("/api/me").status_code == 200  # touched: idle time starts again
-    clock.set_clock(lambda: frozen_now + 2 * service.IDLE_TIMEOUT)
+    login(anon, "wang")  # at 09:00
+    _at(frozen_now, minutes=59)
+    assert anon.get("/api/me").status_code == 200
+    _at(frozen_now, minutes=59 + 59)  # 118 minutes after the login, 59 after the last visit
+    assert anon.get("/api/me").status_code == 200
+    _at(frozen_now, minutes=118 + 59)
+    assert anon.get("/api/me").status_code == 200
+    _at(frozen_now, minutes=177 + 61)  # 61 idle minutes
+    assert anon.get("/api/me").status_code == 401
+
+
+def test_a_session_ends_12_hours_after_login_however_busy(anon, session, frozen_now):
+    make_user(session, role=Role.maintenance, username="wang.busy")
+    login(anon, "wang.busy")  # at 09:00
+    for minutes in range(40, 12 * 60, 40):  # a visit every 40 minutes: never idle
+        _at(frozen_now, minutes=minutes)
+        assert anon.get("/api/me").status_code == 200, minutes
+    _at(frozen_now, hours=11, minutes=59)
+    assert anon.get("/api/me").status_code == 200
+    _at(frozen_now, hours=12, minutes=1)  # 21:01: two minutes after the last visit, but 12 hours after login
     assert anon.get("/api/me").status_code == 401
 
 
@@ -139,6 +214,36 @@ def test_common_and_short_passwords_are_refused():
     with pytest.raises(InvalidInput, match="common"):
         passwords.check_policy("xiaowang-2024!", username="xiaowang")
     passwords.check_policy("brass-lantern-river-42")
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("aaaaaaaaaa", "one character repeated"),
+        ("7777777777777", "one character repeated"),
+        (" " * 10, "only spaces"),
+        ("\t \t  \n    ", "only spaces"),
+        ("Password2024", "easy to guess: it is built on a common word"),
+        ("abcdefghijk", "easy to guess: it is a sequence"),
+        ("abcabcabcabc", "easy to guess: it repeats"),
+        ("19901231abc", "easy to guess: it relies on a date"),
+    ],
+)
+def test_weak_passwords_are_refused_saying_why(password, reason):
+    with pytest.raises(InvalidInput, match=reason) as refused:
+        passwords.check_policy(password, username="li.ming")
+    assert refused.value.field == "password"
+
+
+def test_a_weak_password_is_refused_in_the_readers_language(client_as, session):
+    admin = client_as("admin")
+    r = admin.post(
+        "/api/users",
+        json={"username": "kong", "password": "aaaaaaaaaa", "role": "finance"},
+        headers={"accept-language": "zh-CN"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "password"
+    assert "重复" in r.json()["detail"]
 
 
 def test_passwords_are_argon2_hashed(session):
