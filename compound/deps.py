@@ -10,6 +10,7 @@ from compound.db import get_session
 from compound.errors import NotFound
 from compound.i18n import gettext as _
 from compound.register.models import Compound
+from compound.register.service import check_may_add_compound
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -25,3 +26,11 @@ def get_compound(
 
 
 CompoundDep = Annotated[Compound, Depends(get_compound)]
+
+
+def _may_add_compound(principal: PrincipalDep) -> None:
+    # A dependency, so the refusal comes before the body is read, like a role's.
+    check_may_add_compound(principal)
+
+
+MayAddCompound = Depends(_may_add_compound)

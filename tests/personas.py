@@ -27,6 +27,7 @@ def make_user(
     compounds=(),
     username: str | None = None,
     active: bool = True,
+    all_compounds: bool = False,
 ) -> User:
     # A counter, not id(object()): CPython reuses the address of a freed object, so two personas could collide.
     user = User(
@@ -35,6 +36,7 @@ def make_user(
         password_hash=_hash(),
         display_name=f"Test {role}",
         is_active=active,
+        all_compounds=all_compounds,
     )
     session.add(user)
     session.flush()

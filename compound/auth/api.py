@@ -40,15 +40,7 @@ def list_users(session: SessionDep, principal: PrincipalDep) -> list[UserRead]:
 
 @router.post("/users", response_model=UserRead, status_code=201, dependencies=[Require(Perm.users_manage)])
 def create_user(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> UserRead:
-    service.check_grantable(principal=principal, compound_ids=data.compound_ids)
-    user = service.create_user(
-        session,
-        username=data.username,
-        password=data.password,
-        role=data.role,
-        display_name=data.display_name,
-        compound_ids=data.compound_ids,
-    )
+    user = service.add_user(session, principal=principal, **data.model_dump())
     return _read(session, user)
 
 

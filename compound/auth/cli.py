@@ -19,9 +19,9 @@ def _actor() -> Actor:
     return Actor(user_id=None, username=f"cli:{getpass.getuser()}")
 
 
-def _compound_ids(session, codes: list[str], *, default_all: bool) -> list[int]:
+def _compound_ids(session, codes: list[str]) -> list[int]:
     if not codes:
-        return [r[0] for r in session.execute(sa.select(Compound.id))] if default_all else []
+        return []
     rows = dict(session.execute(sa.select(Compound.code, Compound.id).where(Compound.code.in_(codes))).all())
     if missing := sorted(set(codes) - set(rows)):
         raise typer.BadParameter(f"no compound with code {', '.join(missing)}", param_hint="--compound")
@@ -45,31 +45,46 @@ def add(
     name: str,
     role: Role = typer.Option(..., help="maintenance, finance, manager or admin"),
     compound: list[str] = typer.Option(
-        [], help="Code of a compound the user may see (repeatable). An admin given none sees every compound."
+        [],
+        help="Code of a compound the user may see (repeatable). An admin given none is an administrator of "
+        "every compound, present and future.",
     ),
     display_name: str = typer.Option("", help="The person's name."),
 ) -> None:
-    """Add a user; the password is asked at the prompt, never on the command line."""
+    """Add a user; the password is asked at the prompt, never on the command line.
+
+    The command line acts with every right: whoever may run it can read the database anyway."""
     password = typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    every = role == Role.admin and not compound
     with session_scope() as session:
         set_actor(session, _actor())
         try:
-            ids = _compound_ids(session, compound, default_all=role == Role.admin)
+            ids = _compound_ids(session, compound)
             service.create_user(
-                session, username=name, password=password, role=role, display_name=display_name, compound_ids=ids
+                session,
+                username=name,
+                password=password,
+                role=role,
+                display_name=display_name,
+                compound_ids=ids,
+                all_compounds=every,
             )
         except AppError as exc:
             _fail(exc)
-    typer.echo(f"User {name} ({role.value}) added, with {len(ids)} compound(s).")
+    reach = "every compound" if every else f"{len(ids)} compound(s)"
+    typer.echo(f"User {name} ({role.value}) added, with {reach}.")
 
 
 @users_app.command("list")
 def list_users() -> None:
-    """Every user, with role and status."""
+    """Every user, with role, status and the compounds they see."""
     with session_scope() as session:
+        codes = dict(session.execute(sa.select(Compound.id, Compound.code)).all())
         for u in session.execute(sa.select(User).order_by(User.username)).scalars():
             state = "active" if u.is_active else "disabled"
-            typer.echo(f"{u.username:<24} {u.role:<12} {state:<9} {u.display_name}")
+            given = sorted(codes[c] for c in service.compound_ids_of(session, u.id))
+            reach = "*" if service.is_unrestricted(u) else ",".join(given) or "-"
+            typer.echo(f"{u.username:<24} {u.role:<12} {state:<9} {reach:<16} {u.display_name}")
 
 
 @users_app.command("passwd")

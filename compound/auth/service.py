@@ -34,6 +34,12 @@ class TooManyAttempts(AppError):
     status_code = 429
 
 
+class NotAllowed(AppError):
+    """The role may do this, but not to this user or with this much reach."""
+
+    status_code = 403
+
+
 @dataclass(frozen=True)
 class UserView:
     """The user as pages and logs show it: plain values that outlive the request's database session."""
@@ -42,6 +48,7 @@ class UserView:
     username: str
     display_name: str
     role: Role
+    all_compounds: bool = False  # an administrator of every compound
 
 
 @dataclass(frozen=True)
@@ -57,12 +64,22 @@ class Principal:
 
     def __post_init__(self) -> None:
         u = self.user
-        object.__setattr__(self, "view", UserView(u.id, u.username, u.display_name, Role(u.role)))
+        view = UserView(u.id, u.username, u.display_name, Role(u.role), is_unrestricted(u))
+        object.__setattr__(self, "view", view)
         object.__setattr__(self, "csrf_token", self.session.csrf_token if self.session else "")
 
     @property
     def role(self) -> Role:
         return self.view.role
+
+    @property
+    def unrestricted(self) -> bool:
+        """An administrator of every compound."""
+        return self.view.all_compounds
+
+
+def is_unrestricted(user: User) -> bool:
+    return bool(user.all_compounds) and Role(user.role) == Role.admin
 
 
 def token_hash(token: str) -> str:
@@ -137,10 +154,20 @@ def start_session(session: Session, *, user: User, ip: str, user_agent: str) -> 
 
 
 def compound_ids_of(session: Session, user_id: int) -> frozenset[int]:
+    """The compounds a user was given (an administrator of every compound sees more: see `reach`)."""
     rows = session.execute(
         sa.select(UserCompound.__table__.c.compound_id).where(UserCompound.__table__.c.user_id == user_id)
     )
     return frozenset(r[0] for r in rows)
+
+
+def reach(session: Session, user: User) -> frozenset[int]:
+    """The compounds a user may see: those given, or every one for an administrator of every compound."""
+    if is_unrestricted(user):
+        from compound.register.models import Compound
+
+        return frozenset(session.execute(sa.select(Compound.id)).scalars())
+    return compound_ids_of(session, user.id)
 
 
 def principal_from_session(session: Session, token: str) -> Principal | None:
@@ -159,7 +186,7 @@ def principal_from_session(session: Session, token: str) -> Principal | None:
     # Touch at most once a minute: a page view should not always be a write.
     if now - ws.last_seen_at > timedelta(minutes=1):
         ws.last_seen_at = now
-    return Principal(user=user, compound_ids=compound_ids_of(session, user.id), session=ws)
+    return Principal(user=user, compound_ids=reach(session, user), session=ws)
 
 
 def principal_from_token(session: Session, token: str) -> Principal | None:
@@ -176,7 +203,7 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
         return None
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
         api_token.last_used_at = now
-    return Principal(user=user, compound_ids=compound_ids_of(session, user.id))
+    return Principal(user=user, compound_ids=reach(session, user))
 
 
 def end_session(session: Session, *, web_session: WebSession) -> None:
@@ -233,8 +260,10 @@ def create_user(
     role: Role,
     display_name: str = "",
     compound_ids: list[int] | None = None,
+    all_compounds: bool = False,
     is_demo: bool = False,
 ) -> User:
+    """A new user, with no check of who asks: the command line's, and the pages' and API's after add_user's."""
     username = username.strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username")
@@ -247,6 +276,7 @@ def create_user(
         role=role,
         password_hash=passwords.hash_password(password),
         is_demo=is_demo,
+        all_compounds=_every_compound_for(role, all_compounds),
         password_changed_at=clock.now(),
     )
     session.add(user)
@@ -286,16 +316,26 @@ def set_active(session: Session, *, user: User, active: bool) -> None:
     session.flush()
 
 
+def _every_compound_for(role: Role | str, all_compounds: bool) -> bool:
+    if all_compounds and Role(role) != Role.admin:
+        raise InvalidInput(_("Only an administrator can be given every compound."), field="all_compounds")
+    return all_compounds
+
+
 def visible_users(session: Session, *, principal: Principal) -> list[User]:
-    """Users an administrator may manage: those sharing a compound with them, and those with none yet."""
-    uc = UserCompound.__table__.c
-    shared = sa.select(uc.user_id).where(uc.compound_id.in_(principal.compound_ids))
-    any_compound = sa.select(uc.user_id)
-    q = select(User).where(sa.or_(User.id.in_(shared), User.id.not_in(any_compound), User.id == principal.user.id))
+    """The users an administrator may manage: everyone for an administrator of every compound; otherwise
+    those whose compounds are all among the administrator's (users with none yet too), never an
+    administrator of every compound."""
+    q = select(User)
+    if not principal.unrestricted:
+        uc = UserCompound.__table__.c
+        elsewhere = sa.select(uc.user_id).where(uc.compound_id.not_in(principal.compound_ids))
+        q = q.where(User.id.not_in(elsewhere), User.all_compounds.is_(False))
     return list(session.exec(q.order_by(User.username)))
 
 
 def get_visible_user(session: Session, *, principal: Principal, user_id: int) -> User:
+    """A user the administrator may manage, or the same 404 as for one that does not exist."""
     for user in visible_users(session, principal=principal):
         if user.id == user_id:
             return user
@@ -308,6 +348,39 @@ def check_grantable(*, principal: Principal, compound_ids: list[int]) -> None:
         raise NotFound(_("No such compound."), field="compound_ids")
 
 
+def check_unrestricted(principal: Principal, message: str) -> None:
+    """Some acts reach past any one compound: only an administrator of every compound may do them."""
+    if not principal.unrestricted:
+        raise NotAllowed(message, field="all_compounds")
+
+
+def add_user(
+    session: Session,
+    *,
+    principal: Principal,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    compound_ids: list[int] | None = None,
+    all_compounds: bool = False,
+) -> User:
+    """A new user made by an administrator: only with compounds they hold, and every compound only by one
+    who has every compound."""
+    check_grantable(principal=principal, compound_ids=compound_ids or [])
+    if all_compounds:
+        check_unrestricted(principal, _("Only an administrator of every compound may make another one."))
+    return create_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        compound_ids=compound_ids,
+        all_compounds=all_compounds,
+    )
+
+
 def update_user(
     session: Session,
     *,
@@ -316,17 +389,27 @@ def update_user(
     display_name: str | None = None,
     role: Role | None = None,
     compound_ids: list[int] | None = None,
+    all_compounds: bool | None = None,
     is_active: bool | None = None,
 ) -> User:
-    if user.id == principal.user.id and (is_active is False or (role is not None and role != Role.admin)):
+    """Change a user the administrator may manage (see get_visible_user), within the administrator's reach."""
+    yourself = user.id == principal.user.id
+    if yourself and (is_active is False or (role is not None and role != Role.admin) or all_compounds is False):
         raise Conflict(_("You cannot disable yourself or take away your own administrator role."), field="role")
+    if compound_ids is not None:
+        check_grantable(principal=principal, compound_ids=compound_ids)
+    if all_compounds and not is_unrestricted(user):
+        check_unrestricted(principal, _("Only an administrator of every compound may make another one."))
     if display_name is not None:
         user.display_name = display_name
     if role is not None:
         user.role = role
+    if all_compounds is not None:
+        user.all_compounds = _every_compound_for(user.role, all_compounds)
+    elif role is not None:  # every compound is an administrator's reach only: another role loses it
+        user.all_compounds = bool(user.all_compounds) and Role(user.role) == Role.admin
     if compound_ids is not None:
-        check_grantable(principal=principal, compound_ids=compound_ids)
-        # Keep the compounds this administrator cannot see; replace only those it can.
+        # Keep the compounds this administrator cannot see (none, for a user they may manage); replace the rest.
         hidden = compound_ids_of(session, user.id) - principal.compound_ids
         set_compounds(session, user=user, compound_ids=[*compound_ids, *hidden])
     if is_active is not None:

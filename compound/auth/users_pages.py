@@ -37,10 +37,17 @@ def create_user(
     role: Annotated[Role, Form()] = Role.maintenance,
     password: Annotated[str, Form(max_length=256)] = "",
     compound_ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI copies defaults)
+    all_compounds: Annotated[bool, Form()] = False,
 ) -> Response:
-    service.check_grantable(principal=principal, compound_ids=compound_ids)
-    service.create_user(
-        session, username=username, password=password, role=role, display_name=display_name, compound_ids=compound_ids
+    service.add_user(
+        session,
+        principal=principal,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        compound_ids=compound_ids,
+        all_compounds=all_compounds,
     )
     flash(request, _("User %(name)s was created.", name=username))
     return RedirectResponse("/users", status_code=303)
@@ -87,9 +94,20 @@ def edit_user(
     principal: PrincipalDep,
     user_id: IdPath,
     role: Annotated[Role, Form()],
+    display_name: Annotated[str | None, Form(max_length=100)] = None,
     compound_ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI copies defaults)
+    all_compounds: Annotated[bool, Form()] = False,
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
-    service.update_user(session, principal=principal, user=user, role=role, compound_ids=compound_ids)
+    service.update_user(
+        session,
+        principal=principal,
+        user=user,
+        role=role,
+        display_name=display_name,
+        compound_ids=compound_ids,
+        # The box is shown only to an administrator of every compound; nobody else changes it.
+        all_compounds=all_compounds if principal.unrestricted else None,
+    )
     flash(request, _("%(name)s was updated.", name=user.username))
     return RedirectResponse("/users", status_code=303)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
+from compound.deps import CompoundDep, MayAddCompound, SessionDep
 from compound.params import MAX_OFFSET
 from compound.register import service
 from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
@@ -64,7 +64,9 @@ def list_compounds(session: SessionDep, principal: PrincipalDep) -> object:
     return service.list_compounds(session, ids=principal.compound_ids)
 
 
-@router.post("/compounds", dependencies=[Require(Perm.register_edit)], response_model=CompoundRead, **CREATED)
+@router.post(
+    "/compounds", dependencies=[Require(Perm.register_edit), MayAddCompound], response_model=CompoundRead, **CREATED
+)
 def create_compound(session: SessionDep, principal: PrincipalDep, data: CompoundCreate) -> object:
     return service.create_compound(session, data=data, grant_to=principal.user.id)
 

@@ -21,7 +21,7 @@ from starlette.routing import NoMatchFound
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.deps import CompoundDep, SessionDep
+from compound.deps import CompoundDep, MayAddCompound, SessionDep
 from compound.errors import AppError, InvalidInput
 from compound.i18n import N_
 from compound.i18n import gettext as _
@@ -329,12 +329,12 @@ def _spike_hint() -> str:
     return _("A reading this many times above the meter's recent average needs confirmation.")
 
 
-@router.get("/compounds/new", name="compound_new", dependencies=EDIT)
+@router.get("/compounds/new", name="compound_new", dependencies=[*EDIT, MayAddCompound])
 def new_compound(request: Request) -> Response:
     return show_form(request, _compound_form(request), None)
 
 
-@router.post("/compounds/new", dependencies=EDIT)
+@router.post("/compounds/new", dependencies=[*EDIT, MayAddCompound])
 def create_compound(request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep) -> Response:
     page = _compound_form(request)
     page.values = read_values(form, page.fields)

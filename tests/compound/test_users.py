@@ -1,0 +1,264 @@
+"""User administration, through the API and the pages: what an administrator may do, and to whom.
+
+Compound A and compound B. An administrator of A only may manage the users whose compounds are all among
+theirs, may give only the compounds they hold, and never makes anyone an administrator of every compound;
+only an administrator of every compound manages one.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from compound.auth import passwords
+from compound.auth.models import Role, User, UserCompound
+from compound.register.models import Compound
+from tests.factories import make_compound
+from tests.personas import PASSWORD, bearer, login, make_user
+
+NEW_PASSWORD = "copper-kettle-meadow-7"
+
+
+@dataclass
+class Pair:
+    a: Compound
+    b: Compound
+    admin_a: User  # administrator of A only
+    worker_a: User  # maintenance, A only
+    shared: User  # a manager of A and B
+    root: User  # an administrator of every compound
+
+
+@pytest.fixture
+def pair(session) -> Pair:
+    a, b = make_compound(session, name="甲大院"), make_compound(session, name="乙大院")
+    return Pair(
+        a=a,
+        b=b,
+        admin_a=make_user(session, role=Role.admin, compounds=[a], username="admin.a"),
+        worker_a=make_user(session, role=Role.maintenance, compounds=[a], username="worker.a"),
+        shared=make_user(session, role=Role.manager, compounds=[a, b], username="shared.ab"),
+        root=make_user(session, role=Role.admin, all_compounds=True, username="root"),
+    )
+
+
+def _api(app, session, user: User) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, headers=bearer(session, user))
+
+
+def _compounds_of(session, user: User) -> set[int]:
+    uc = UserCompound.__table__.c
+    return set(session.execute(sa.select(uc.compound_id).where(uc.user_id == user.id)).scalars())
+
+
+def _reload(session, user: User) -> User:
+    session.expire(user)
+    return session.get(User, user.id)
+
+
+def _logs_in(app, username: str, password: str) -> bool:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = c.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        return r.status_code == 303
+
+
+# What an administrator of one compound sees and may do (issue 7, item 1)
+
+
+def test_an_admin_of_one_compound_lists_only_users_wholly_within_it(app, session, pair):
+    listed = {u["username"] for u in _api(app, session, pair.admin_a).get("/api/users").json()}
+    assert listed == {"admin.a", "worker.a"}  # not the manager of A and B, not the administrator of all
+
+
+def test_an_admin_of_one_compound_cannot_touch_a_user_who_also_has_another(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    uid = pair.shared.id
+    hash_before = pair.shared.password_hash
+    assert api.get(f"/api/users/{uid}").status_code == 404
+    assert api.patch(f"/api/users/{uid}", json={"role": "admin", "compound_ids": [pair.a.id]}).status_code == 404
+    assert api.post(f"/api/users/{uid}/password", json={"password": NEW_PASSWORD}).status_code == 404
+    assert api.patch(f"/api/users/{uid}", json={"is_active": False}).status_code == 404
+    shared = _reload(session, pair.shared)
+    assert shared.role == Role.manager and shared.is_active and shared.password_hash == hash_before
+    assert _compounds_of(session, shared) == {pair.a.id, pair.b.id}
+
+
+def test_an_admin_of_one_compound_cannot_touch_an_admin_of_every_compound(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    assert api.get(f"/api/users/{pair.root.id}").status_code == 404
+    assert api.patch(f"/api/users/{pair.root.id}", json={"is_active": False}).status_code == 404
+    assert _reload(session, pair.root).is_active
+
+
+def test_an_admin_gives_only_compounds_they_hold(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    r = api.patch(f"/api/users/{pair.worker_a.id}", json={"compound_ids": [pair.a.id, pair.b.id]})
+    assert r.status_code == 404 and r.json()["field"] == "compound_ids"
+    assert _compounds_of(session, pair.worker_a) == {pair.a.id}
+    r = api.post(
+        "/api/users", json={"username": "spy", "password": NEW_PASSWORD, "role": "manager", "compound_ids": [pair.b.id]}
+    )
+    assert r.status_code == 404
+    assert session.execute(sa.select(User).where(User.username == "spy")).first() is None
+
+
+def test_only_an_admin_of_every_compound_makes_one(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    body = {"username": "root2", "password": NEW_PASSWORD, "role": "admin", "all_compounds": True}
+    assert api.post("/api/users", json=body).status_code == 403
+    assert session.execute(sa.select(User).where(User.username == "root2")).first() is None
+    r = api.patch(f"/api/users/{pair.worker_a.id}", json={"role": "admin", "all_compounds": True})
+    assert r.status_code == 403
+    assert _reload(session, pair.worker_a).role == Role.maintenance
+
+    root = _api(app, session, pair.root)
+    made = root.post("/api/users", json=body)
+    assert made.status_code == 201 and made.json()["all_compounds"] is True
+    newcomer = TestClient(app, headers=bearer(session, session.get(User, made.json()["id"])))
+    seen = {c["id"] for c in newcomer.get("/api/compounds").json()}
+    assert {pair.a.id, pair.b.id} <= seen  # every compound, without being given each
+
+
+def test_an_admin_of_every_compound_manages_everyone(app, session, pair):
+    root = _api(app, session, pair.root)
+    listed = {u["username"] for u in root.get("/api/users").json()}
+    assert {"admin.a", "worker.a", "shared.ab", "root"} <= listed
+    r = root.patch(f"/api/users/{pair.shared.id}", json={"compound_ids": [pair.b.id]})
+    assert r.status_code == 200 and r.json()["compound_ids"] == [pair.b.id]
+
+
+def test_only_an_admin_of_every_compound_adds_a_compound(app, session, pair):
+    # A compound's code is unique in the installation: "code taken" would tell an administrator of A that
+    # another compound exists. Adding compounds is for those who see them all.
+    body = {"code": pair.b.code, "name": "探路"}
+    r = _api(app, session, pair.admin_a).post("/api/compounds", json=body)
+    assert r.status_code == 403 and pair.b.code not in r.text
+    r = _api(app, session, pair.root).post("/api/compounds", json={"code": "NEW-1", "name": "新大院"})
+    assert r.status_code == 201
+
+
+def test_the_users_page_shows_and_changes_only_users_within_the_admins_compounds(app, session, pair):
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = login(page, "admin.a")
+        listing = page.get("/users").text
+        assert "worker.a" in listing and "shared.ab" not in listing and ">root<" not in listing
+        assert "乙大院" not in listing  # B is not even offered
+        for action, data in (
+            ("edit", {"role": "admin", "display_name": "x", "compound_ids": [pair.a.id]}),
+            ("password", {"password": NEW_PASSWORD}),
+            ("active", {"active": "false"}),
+        ):
+            r = page.post(f"/users/{pair.shared.id}/{action}", data={"csrf_token": csrf, **data})
+            assert r.status_code == 404, action
+        r = page.post(
+            f"/users/{pair.worker_a.id}/edit",
+            data={"csrf_token": csrf, "role": "maintenance", "compound_ids": [pair.a.id, pair.b.id]},
+        )
+        assert r.status_code == 404
+        r = page.post(
+            "/users",
+            data={
+                "csrf_token": csrf,
+                "username": "spy",
+                "role": "admin",
+                "password": NEW_PASSWORD,
+                "all_compounds": "true",
+            },
+        )
+        assert r.status_code == 403
+    shared = _reload(session, pair.shared)
+    assert shared.role == Role.manager and shared.is_active and passwords.verify(shared.password_hash, PASSWORD)
+    assert _compounds_of(session, pair.worker_a) == {pair.a.id}
+    assert session.execute(sa.select(User).where(User.username == "spy")).first() is None
+
+
+# The whole round of user administration, through the API and through the pages (issue 7, item 26)
+
+
+def test_user_administration_through_the_api(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    made = api.post(
+        "/api/users",
+        json={
+            "username": "zhou.qing",
+            "password": NEW_PASSWORD,
+            "role": "maintenance",
+            "display_name": "周青",
+            "compound_ids": [pair.a.id],
+        },
+    )
+    assert made.status_code == 201, made.text
+    uid = made.json()["id"]
+    assert made.json()["compound_ids"] == [pair.a.id] and made.json()["all_compounds"] is False
+    assert _logs_in(app, "zhou.qing", NEW_PASSWORD)
+
+    r = api.patch(f"/api/users/{uid}", json={"display_name": "周 青", "role": "manager"})
+    assert r.status_code == 200 and r.json()["role"] == "manager" and r.json()["display_name"] == "周 青"
+
+    r = api.patch(f"/api/users/{uid}", json={"is_active": False})
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert not _logs_in(app, "zhou.qing", NEW_PASSWORD)
+    assert api.patch(f"/api/users/{uid}", json={"is_active": True}).json()["is_active"] is True
+    assert _logs_in(app, "zhou.qing", NEW_PASSWORD)
+
+    assert api.post(f"/api/users/{uid}/password", json={"password": "brass-lantern-river-43"}).status_code == 200
+    assert not _logs_in(app, "zhou.qing", NEW_PASSWORD)
+    assert _logs_in(app, "zhou.qing", "brass-lantern-river-43")
+
+    assert api.patch(f"/api/users/{uid}", json={"compound_ids": []}).json()["compound_ids"] == []
+    assert api.patch(f"/api/users/{uid}", json={"compound_ids": [pair.a.id]}).json()["compound_ids"] == [pair.a.id]
+
+
+def test_user_administration_through_the_pages(app, session, pair):
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = login(page, "admin.a")
+        r = page.post(
+            "/users",
+            data={
+                "csrf_token": csrf,
+                "username": "zhou.qing",
+                "display_name": "周青",
+                "role": "maintenance",
+                "password": NEW_PASSWORD,
+                "compound_ids": [pair.a.id],
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        user = session.execute(sa.select(User).where(User.username == "zhou.qing")).scalar_one()
+        assert user.display_name == "周青" and _compounds_of(session, user) == {pair.a.id}
+        assert "zhou.qing" in page.get("/users").text
+
+        r = page.post(
+            f"/users/{user.id}/edit",
+            data={"csrf_token": csrf, "role": "finance", "display_name": "周 青", "compound_ids": [pair.a.id]},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        user = _reload(session, user)
+        assert user.role == Role.finance and user.display_name == "周 青"
+
+        r = page.post(f"/users/{user.id}/active", data={"csrf_token": csrf, "active": "false"}, follow_redirects=False)
+        assert r.status_code == 303 and not _reload(session, user).is_active
+        assert not _logs_in(app, "zhou.qing", NEW_PASSWORD)
+        page.post(f"/users/{user.id}/active", data={"csrf_token": csrf, "active": "true"})
+        assert _logs_in(app, "zhou.qing", NEW_PASSWORD)
+
+        r = page.post(
+            f"/users/{user.id}/password",
+            data={"csrf_token": csrf, "password": "brass-lantern-river-43"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert _logs_in(app, "zhou.qing", "brass-lantern-river-43") and not _logs_in(app, "zhou.qing", NEW_PASSWORD)
+
+        page.post(f"/users/{user.id}/edit", data={"csrf_token": csrf, "role": "finance", "display_name": "周 青"})
+        assert _compounds_of(session, user) == set()  # every box unticked: no compound
