@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from compound.audit import service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
-from compound.auth.permissions import Perm, allowed
+from compound.auth.permissions import Perm
 from compound.deps import SessionDep
 from compound.web import render
 
@@ -33,9 +33,7 @@ CSV_COLUMNS = [
 
 def _filter(principal: PrincipalDep, query: Annotated[AuditQuery, Depends()]) -> service.AuditFilter:
     return service.AuditFilter(
-        compound_ids=principal.compound_ids,
-        include_installation=allowed(principal.role, Perm.users_manage),
-        **query.model_dump(),
+        compound_ids=principal.compound_ids, everything=principal.unrestricted, **query.model_dump()
     )
 
 

@@ -81,7 +81,7 @@ def login(
         return _login_page(request, session, error=exc.message, username=username, status_code=exc.status_code)
     token, _ws = service.start_session(session, user=user, ip=ip, user_agent=request.headers.get("user-agent", ""))
     set_actor(session, Actor(user_id=user.id, username=user.username, ip=ip))
-    record(session, action="login", object_type="user", object_id=str(user.id))
+    record(session, action="login", object_type="user", object_id=str(user.id), subject_user_id=user.id)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -100,7 +100,13 @@ def logout(request: Request, session: SessionDep) -> Response:
     principal: Principal = request.state.principal
     if principal.session is not None:
         service.end_session(session, web_session=principal.session)
-    record(session, action="logout", object_type="user", object_id=str(principal.user.id))
+    record(
+        session,
+        action="logout",
+        object_type="user",
+        object_id=str(principal.user.id),
+        subject_user_id=principal.user.id,
+    )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

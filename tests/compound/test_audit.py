@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from compound.audit.models import AuditEntry
 from compound.audit.service import Actor, set_actor
-from compound.auth.models import Role
+from compound.auth.models import ApiToken, Role
 from compound.register.models import ZoneKind
 from tests.factories import make_compound, make_zone
 from tests.personas import bearer, make_user
@@ -109,3 +109,65 @@ def test_each_kind_of_change_through_the_api_is_audited_with_who(client_as, sess
     assert json.loads(phone.before) == {"phone": None} and json.loads(phone.after) == {"phone": "139-0000-0000"}
     readers = {e.username for e in entries if e.object_type in ("reading", "seal")}
     assert len(readers) == 1 and readers.pop().startswith("maintenance")
+
+
+# Entries about users and tokens belong to the compounds of the user concerned (issue 7, item 2)
+
+
+def _seen(anon, user_headers) -> dict[str, set[str]]:
+    """What a reader sees of the trail about users and tokens, through the API, the page and the CSV."""
+    api = anon.get("/api/audit", params={"limit": 1000}, headers=user_headers).json()
+    page = anon.get("/audit", headers=user_headers).text
+    exported = anon.get("/audit.csv", headers=user_headers).text.lstrip("\ufeff")
+    table = list(csv.DictReader(io.StringIO(exported)))
+    return {
+        "api": {f"{e['object_type']}:{e['object_id']}" for e in api},
+        "csv": {f"{e['object_type']}:{e['object_id']}" for e in table},
+        "page": page,
+        "compounds": {e["compound_id"] for e in api} | {e["compound_id"] for e in table},
+    }
+
+
+def test_the_trail_about_users_belongs_to_their_compounds(anon, session):
+    from tests.personas import login
+
+    a, b = make_compound(session), make_compound(session)
+    admin_a = make_user(session, role=Role.admin, compounds=[a], username="admin.of.a")
+    manager_a = make_user(session, role=Role.manager, compounds=[a], username="manager.of.a")
+    admin_b = make_user(session, role=Role.admin, compounds=[b], username="admin.of.b")
+    worker_a = make_user(session, role=Role.maintenance, compounds=[a], username="worker.of.a")
+    worker_b = make_user(session, role=Role.maintenance, compounds=[b], username="worker.of.b")
+    both = make_user(session, role=Role.finance, compounds=[a, b], username="finance.of.both")
+    root = make_user(session, role=Role.admin, all_compounds=True, username="root.admin")
+    # B's day: its worker logs in from 10.2.2.2 and makes a token; its administrator adds a user.
+    login(anon, "worker.of.b")
+    worker_b_headers = bearer(session, worker_b)
+    anon.post("/api/tokens", headers=worker_b_headers, json={"name": "b's script"})
+    made = anon.post(
+        "/api/users",
+        headers=bearer(session, admin_b),
+        json={"username": "new.in.b", "password": "copper-kettle-meadow-7", "role": "finance", "compound_ids": [b.id]},
+    ).json()
+    anon.cookies.clear()
+    login(anon, "worker.of.a")
+    anon.cookies.clear()
+    login(anon, "finance.of.both")
+    anon.cookies.clear()
+
+    tokens_of_b = session.execute(
+        sa.select(ApiToken.id).where(ApiToken.user_id.in_([worker_b.id, admin_b.id]))
+    ).scalars()
+    about_b = {f"user:{worker_b.id}", f"user:{made['id']}"} | {f"api_token:{t}" for t in tokens_of_b}
+    about_a = {f"user:{worker_a.id}", f"user:{both.id}"}
+    for reader in (admin_a, manager_a):
+        seen = _seen(anon, bearer(session, reader))
+        for where in ("api", "csv"):
+            assert about_a <= seen[where], (reader.username, where)
+            assert not about_b & seen[where], (reader.username, where)
+        assert b.id not in seen["compounds"] and str(b.id) not in seen["compounds"]  # B's grants are B's
+        assert "worker.of.b" not in seen["page"] and "new.in.b" not in seen["page"]
+        assert "worker.of.a" in seen["page"]
+    seen_b = _seen(anon, bearer(session, admin_b))["api"]
+    assert about_b <= seen_b and f"user:{both.id}" in seen_b and f"user:{worker_a.id}" not in seen_b
+    seen_root = _seen(anon, bearer(session, root))["api"]
+    assert about_a | about_b <= seen_root

@@ -3,6 +3,8 @@
 - app_user.all_compounds: an administrator who sees every compound, present and future. Existing
   administrators who hold every compound today (demo users aside) become one, so an installation keeps
   someone who can manage everyone.
+- audit_entry.subject_user_id: the user an entry without a compound is about; such an entry belongs to that
+  user's compounds. Entries written before this have none, and only administrators of every compound see them.
 
 Revision ID: 0006
 Revises: 0004
@@ -23,6 +25,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("app_user", sa.Column("all_compounds", sa.Boolean(), server_default=sa.false(), nullable=False))
     _promote_admins_of_every_compound()
+    # Plain ADD COLUMN, never a batch copy of audit_entry: SQLite would drop its triggers with the old table.
+    op.add_column("audit_entry", sa.Column("subject_user_id", sa.BigInteger(), nullable=True))
+    op.create_index(op.f("ix_audit_entry_subject_user_id"), "audit_entry", ["subject_user_id"], unique=False)
 
 
 def _promote_admins_of_every_compound() -> None:
@@ -35,5 +40,9 @@ def _promote_admins_of_every_compound() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_audit_entry_subject_user_id"), table_name="audit_entry")
+    # SQLite cannot drop the column without copying the table (and losing its triggers): it stays there.
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_column("audit_entry", "subject_user_id")
     with op.batch_alter_table("app_user") as batch_op:
         batch_op.drop_column("all_compounds")
