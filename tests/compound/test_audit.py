@@ -171,3 +171,16 @@ def test_the_trail_about_users_belongs_to_their_compounds(anon, session):
     assert about_b <= seen_b and f"user:{both.id}" in seen_b and f"user:{worker_a.id}" not in seen_b
     seen_root = _seen(anon, bearer(session, root))["api"]
     assert about_a | about_b <= seen_root
+
+
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula(anon, session):
+    from compound.audit.service import record
+
+    admin = make_user(session, role=Role.admin, all_compounds=True)
+    c = make_compound(session)
+    link = '=HYPERLINK("http://evil.example/","Click")'
+    set_actor(session, Actor(user_id=None, username="@SUM(1+1)"))
+    record(session, action="import", object_type="reading", compound_id=c.id, summary=f"{link}.csv: 3 of 3")
+    exported = anon.get("/audit.csv", params={"action": "import"}, headers=bearer(session, admin))
+    (row,) = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert row["summary"] == f"'{link}.csv: 3 of 3" and row["username"] == "'@SUM(1+1)"
