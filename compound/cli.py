@@ -5,6 +5,7 @@ import os
 import typer
 
 from compound import i18n, migrate
+from compound.i18n import gettext as _
 from compound.settings import get_settings
 
 app = typer.Typer(help="Utilities back office of a government office compound.", no_args_is_help=True)
@@ -23,10 +24,26 @@ def _locale() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(
+    revision: str = typer.Argument("head"),
+    grant_to: str | None = typer.Option(
+        None,
+        "--grant-to",
+        metavar="APP_ROLE",
+        help="PostgreSQL: then let APP_ROLE, the role the app logs in as, use the tables it does not own: read "
+        "and write them all, but only read and add to the audit trail. Run as the tables' owner.",
+    ),
+) -> None:
     """Bring the schema up to date with the migrations."""
     migrate.upgrade(revision=revision)
     typer.echo(f"Database at {revision}: {_safe_url()}")
+    if grant_to:
+        try:
+            migrate.grant_to(grant_to)
+        except migrate.GrantRefused as exc:
+            typer.secho(str(exc), fg="red", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(_("%(role)s may now use every table, and only read and add to the audit trail.", role=grant_to))
 
 
 def _safe_url() -> str:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from compound.i18n import gettext as _
 from compound.settings import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,5 +30,38 @@ def is_empty(url: str | None = None) -> bool:
     engine = sa.create_engine(url or get_settings().database_url)
     try:
         return not sa.inspect(engine).has_table("compound")
+    finally:
+        engine.dispose()
+
+
+class GrantRefused(Exception):
+    pass
+
+
+def grant_to(role: str, url: str | None = None) -> list[str]:
+    """PostgreSQL: let `role` run the app on tables it does not own (run as their owner, after upgrading).
+
+    The role may read and write every table but may only read and add to the audit trail, and, not owning
+    it, can never switch off its triggers. Returns the statements run.
+    """
+    engine = sa.create_engine(url or get_settings().database_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            raise GrantRefused(_("--grant-to is for PostgreSQL: SQLite has no roles."))
+        with engine.begin() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+                raise GrantRefused(_("There is no role %(role)s on the server: create it first.", role=role))
+            quote = engine.dialect.identifier_preparer.quote
+            schema, who = quote(conn.execute(sa.text("SELECT current_schema()")).scalar_one()), quote(role)
+            statements = [
+                f"GRANT USAGE ON SCHEMA {schema} TO {who}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {who}",
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}",
+                f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_entry FROM {who}",
+                f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {who}",
+            ]
+            for statement in statements:
+                conn.execute(sa.text(statement))
+        return statements
     finally:
         engine.dispose()

@@ -12,6 +12,7 @@ from compound.audit.models import AuditEntry
 from compound.audit.service import Actor, set_actor
 from compound.auth.models import ApiToken, Role
 from compound.register.models import ZoneKind
+from tests.conftest import TEST_URL
 from tests.factories import make_compound, make_zone
 from tests.personas import bearer, make_user
 
@@ -184,3 +185,32 @@ def test_the_csv_export_never_hands_a_spreadsheet_a_formula(anon, session):
     exported = anon.get("/audit.csv", params={"action": "import"}, headers=bearer(session, admin))
     (row,) = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert row["summary"] == f"'{link}.csv: 3 of 3" and row["username"] == "'@SUM(1+1)"
+
+
+# Nothing destroys the trail: not a replace, not a truncate (issue 7, item 6)
+
+ON_POSTGRESQL = TEST_URL.startswith("postgresql")
+
+
+def test_an_entry_cannot_be_replaced(session):
+    make_compound(session)
+    entry = _entries(session, "compound")[-1]
+    columns = "(id, at, username, ip, action, object_type, object_id, summary)"
+    values = "(:id, '2026-01-01 00:00:00', 'x', '', 'forged', 'compound', '', '')"
+    statement = (
+        f"INSERT INTO audit_entry {columns} VALUES {values} ON CONFLICT (id) DO UPDATE SET action = 'forged'"
+        if ON_POSTGRESQL
+        else f"INSERT OR REPLACE INTO audit_entry {columns} VALUES {values}"
+    )
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(sa.text(statement), {"id": entry.id})
+    session.expire_all()
+    assert session.get(AuditEntry, entry.id).action == "create"
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="TRUNCATE is PostgreSQL's (SQLite's DELETE is refused above)")
+def test_the_trail_cannot_be_truncated(session):
+    make_compound(session)
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(sa.text("TRUNCATE audit_entry"))
+    assert _entries(session, "compound")

@@ -5,6 +5,7 @@
   someone who can manage everyone.
 - audit_entry.subject_user_id: the user an entry without a compound is about; such an entry belongs to that
   user's compounds. Entries written before this have none, and only administrators of every compound see them.
+- the trail refuses TRUNCATE (PostgreSQL) and a replace of an existing entry (SQLite's INSERT OR REPLACE).
 
 Revision ID: 0006
 Revises: 0004
@@ -28,6 +29,22 @@ def upgrade() -> None:
     # Plain ADD COLUMN, never a batch copy of audit_entry: SQLite would drop its triggers with the old table.
     op.add_column("audit_entry", sa.Column("subject_user_id", sa.BigInteger(), nullable=True))
     op.create_index(op.f("ix_audit_entry_subject_user_id"), "audit_entry", ["subject_user_id"], unique=False)
+    _no_truncate_no_replace()
+
+
+def _no_truncate_no_replace() -> None:
+    """PostgreSQL: TRUNCATE fires no row trigger, so a statement trigger refuses it (0002 refuses UPDATE and
+    DELETE). SQLite: INSERT OR REPLACE deletes the old row without firing its DELETE trigger, so an insert of
+    an id already there is refused before it happens."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()""")
+    else:
+        op.execute("""
+            CREATE TRIGGER audit_entry_no_replace BEFORE INSERT ON audit_entry
+            WHEN EXISTS (SELECT 1 FROM audit_entry WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END""")
 
 
 def _promote_admins_of_every_compound() -> None:
@@ -40,6 +57,10 @@ def _promote_admins_of_every_compound() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_entry_no_truncate ON audit_entry")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_entry_no_replace")
     op.drop_index(op.f("ix_audit_entry_subject_user_id"), table_name="audit_entry")
     # SQLite cannot drop the column without copying the table (and losing its triggers): it stays there.
     if op.get_bind().dialect.name != "sqlite":
