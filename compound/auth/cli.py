@@ -89,7 +89,7 @@ def list_users() -> None:
 
 @users_app.command("passwd")
 def passwd(name: str) -> None:
-    """Set a user's password (asked at the prompt); their sessions end."""
+    """Set a user's password (asked at the prompt); their sessions end and their API tokens are revoked."""
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     with session_scope() as session:
         set_actor(session, _actor())
@@ -98,13 +98,12 @@ def passwd(name: str) -> None:
             service.set_password(session, user=user, password=password)
         except AppError as exc:
             _fail(exc)
-        service.revoke_sessions(session, user_id=user.id)
-    typer.echo(f"Password of {name} set.")
+    typer.echo(f"Password of {name} set; their sessions ended and their API tokens were revoked.")
 
 
 @users_app.command("disable")
 def disable(name: str) -> None:
-    """Disable a user: their sessions end at once and their tokens stop working."""
+    """Disable a user: their sessions end at once and their API tokens are revoked (enabling does not revive them)."""
     with session_scope() as session:
         set_actor(session, _actor())
         service.set_active(session, user=_user(session, name), active=False)

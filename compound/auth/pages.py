@@ -133,7 +133,7 @@ def change_password(
     service.change_password(
         session, user=principal.user, current=current_password, new=new_password, keep=principal.session
     )
-    flash(request, _("Your password was changed. Your other sessions were ended."))
+    flash(request, _("Your password was changed. Your other sessions were ended and your API tokens were revoked."))
     return RedirectResponse("/account", status_code=303)
 
 

@@ -237,12 +237,23 @@ def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
 
 
 def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s tokens (the user's own, or an administrator's for a user they manage)."""
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound(_("No such token."), field="token_id")
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     return row
+
+
+def revoke_tokens(session: Session, *, user_id: int) -> int:
+    """Revoke every live token of a user (one row at a time: the audit trail records each)."""
+    live = session.exec(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))).all()
+    now = clock.now()
+    for row in live:
+        row.revoked_at = now
+    session.flush()
+    return len(live)
 
 
 def is_demo_installation(session: Session) -> bool:
@@ -294,25 +305,30 @@ def set_compounds(session: Session, *, user: User, compound_ids: list[int]) -> N
 
 
 def change_password(session: Session, *, user: User, current: str, new: str, keep: WebSession | None = None) -> None:
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends, and every API token."""
     if not passwords.verify(user.password_hash, current):
         raise InvalidInput(_("The current password is wrong."), field="current_password")
-    set_password(session, user=user, password=new)
-    revoke_sessions(session, user_id=user.id, except_id=keep.id if keep else None)
+    set_password(session, user=user, password=new, keep=keep)
 
 
-def set_password(session: Session, *, user: User, password: str) -> None:
+def set_password(session: Session, *, user: User, password: str, keep: WebSession | None = None) -> None:
+    """A new password (one's own or an administrator's reset): the user's sessions but `keep` end, and their
+    API tokens are revoked, since whoever knew the old password may have made them."""
     passwords.check_policy(password, username=user.username)
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = clock.now()
+    revoke_sessions(session, user_id=user.id, except_id=keep.id if keep else None)
+    revoke_tokens(session, user_id=user.id)
     session.flush()
 
 
 def set_active(session: Session, *, user: User, active: bool) -> None:
-    """Disabling a user ends its sessions at once; its API tokens stop working too (checked per request)."""
+    """Disabling a user ends their sessions and revokes their API tokens for good: enabling them again
+    revives neither."""
     user.is_active = active
     if not active:
         revoke_sessions(session, user_id=user.id)
+        revoke_tokens(session, user_id=user.id)
     session.flush()
 
 

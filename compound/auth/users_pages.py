@@ -82,9 +82,32 @@ def reset_password(
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
     service.set_password(session, user=user, password=password)
-    service.revoke_sessions(session, user_id=user.id)
-    flash(request, _("The password of %(name)s was reset; tell them the new one in person.", name=user.username))
+    flash(
+        request,
+        _(
+            "The password of %(name)s was reset; their sessions ended and their API tokens were revoked. "
+            "Tell them the new password in person.",
+            name=user.username,
+        ),
+    )
     return RedirectResponse("/users", status_code=303)
+
+
+@router.get("/users/{user_id}/tokens", dependencies=[Require(Perm.users_manage)])
+def user_tokens_page(request: Request, session: SessionDep, principal: PrincipalDep, user_id: IdPath) -> Response:
+    user = service.get_visible_user(session, principal=principal, user_id=user_id)
+    tokens = service.list_tokens(session, user=user)
+    return render(request, "auth/user_tokens.html", {"person": user, "tokens": tokens})
+
+
+@router.post("/users/{user_id}/tokens/{token_id}/revoke", dependencies=[Require(Perm.users_manage)])
+def revoke_user_token(
+    request: Request, session: SessionDep, principal: PrincipalDep, user_id: IdPath, token_id: IdPath
+) -> Response:
+    user = service.get_visible_user(session, principal=principal, user_id=user_id)
+    token = service.revoke_token(session, user=user, token_id=token_id)
+    flash(request, _("The token %(name)s of %(user)s was revoked.", name=token.name, user=user.username))
+    return RedirectResponse(f"/users/{user.id}/tokens", status_code=303)
 
 
 @router.post("/users/{user_id}/edit", dependencies=[Require(Perm.users_manage)])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from compound.auth import passwords
-from compound.auth.models import Role, User, UserCompound
+from compound.auth.models import ApiToken, Role, User, UserCompound
 from compound.register.models import Compound
 from tests.factories import make_compound
 from tests.personas import PASSWORD, bearer, login, make_user
@@ -262,3 +262,84 @@ def test_user_administration_through_the_pages(app, session, pair):
 
         page.post(f"/users/{user.id}/edit", data={"csrf_token": csrf, "role": "finance", "display_name": "周 青"})
         assert _compounds_of(session, user) == set()  # every box unticked: no compound
+
+
+# API tokens end with the password that made them trusted (issue 7, item 4)
+
+
+def _works(app, headers) -> bool:
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as c:
+        return c.get("/api/me").status_code == 200
+
+
+def test_changing_ones_password_revokes_ones_tokens_and_the_page_says_so(app, session, pair):
+    token = bearer(session, pair.worker_a)
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = login(page, "worker.a")
+        assert "API tokens" in page.get("/account").text and "revokes your API tokens" in page.get("/account").text
+        r = page.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf,
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "repeat_password": NEW_PASSWORD,
+            },
+        )
+        assert r.status_code == 200 and "API tokens were revoked" in r.text  # the flash, after the redirect
+        assert page.get("/api/me").status_code == 200  # this session goes on
+    assert not _works(app, token)
+
+
+def test_a_password_reset_revokes_the_users_tokens(app, session, pair):
+    by_api, by_page = bearer(session, pair.worker_a), bearer(session, pair.worker_a)
+    api = _api(app, session, pair.admin_a)
+    assert api.post(f"/api/users/{pair.worker_a.id}/password", json={"password": NEW_PASSWORD}).status_code == 200
+    assert not _works(app, by_api) and not _works(app, by_page)
+    later = bearer(session, pair.worker_a)
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = login(page, "admin.a")
+        r = page.post(f"/users/{pair.worker_a.id}/password", data={"csrf_token": csrf, "password": PASSWORD})
+        assert r.status_code == 200 and "tokens were revoked" in r.text
+    assert not _works(app, later)
+
+
+def test_disabling_and_enabling_again_does_not_revive_tokens(app, session, pair):
+    token = bearer(session, pair.worker_a)
+    api = _api(app, session, pair.admin_a)
+    assert api.patch(f"/api/users/{pair.worker_a.id}", json={"is_active": False}).status_code == 200
+    assert api.patch(f"/api/users/{pair.worker_a.id}", json={"is_active": True}).status_code == 200
+    assert not _works(app, token)
+    assert _logs_in(app, "worker.a", PASSWORD)  # the user is back; a new token is for them to make
+
+
+def test_an_admin_lists_and_revokes_a_users_tokens_on_the_api(app, session, pair):
+    first, second = bearer(session, pair.worker_a), bearer(session, pair.worker_a)
+    api = _api(app, session, pair.admin_a)
+    listed = api.get(f"/api/users/{pair.worker_a.id}/tokens").json()
+    assert len(listed) == 2 and all("token" not in t and t["revoked_at"] is None for t in listed)
+    newest = max(t["id"] for t in listed)
+    r = api.post(f"/api/users/{pair.worker_a.id}/tokens/{newest}/revoke")
+    assert r.status_code == 200 and r.json()["revoked_at"] is not None
+    assert _works(app, first) and not _works(app, second)
+    # Not another administrator's business across compounds: the same 404 as no such user.
+    assert api.get(f"/api/users/{pair.shared.id}/tokens").status_code == 404
+    shared_token = bearer(session, pair.shared)
+    shared_id = session.execute(sa.select(ApiToken.id).where(ApiToken.user_id == pair.shared.id)).scalar_one()
+    assert api.post(f"/api/users/{pair.shared.id}/tokens/{shared_id}/revoke").status_code == 404
+    assert api.post(f"/api/users/{pair.worker_a.id}/tokens/{shared_id}/revoke").status_code == 404
+    assert _works(app, shared_token)
+
+
+def test_an_admin_lists_and_revokes_a_users_tokens_on_the_pages(app, session, pair):
+    token = bearer(session, pair.worker_a)
+    token_id = session.execute(sa.select(ApiToken.id).where(ApiToken.user_id == pair.worker_a.id)).scalar_one()
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = login(page, "admin.a")
+        assert f'href="/users/{pair.worker_a.id}/tokens"' in page.get("/users").text
+        listing = page.get(f"/users/{pair.worker_a.id}/tokens")
+        assert listing.status_code == 200 and "test" in listing.text  # the token's name
+        r = page.post(f"/users/{pair.worker_a.id}/tokens/{token_id}/revoke", data={"csrf_token": csrf})
+        assert r.status_code == 200 and "revoked" in r.text
+        assert page.get(f"/users/{pair.shared.id}/tokens").status_code == 404
+    assert not _works(app, token)
