@@ -107,4 +107,5 @@ def create_app() -> FastAPI:
 
     for module in ROUTERS:
         app.include_router(module.router, responses=errors_http.ERROR_RESPONSES)
+    security.trust_proxies(app, settings)
     return app

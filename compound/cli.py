@@ -82,7 +82,9 @@ def serve(
 
         build_demo_cli(only_if_empty=True)
     typer.echo(f"Serving on http://{host}:{port}/  (database: {_safe_url()})")
-    uvicorn.run("compound.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1, i.e. from any local process;
+    # the app believes it from COMPOUND_TRUSTED_PROXIES only.
+    uvicorn.run("compound.asgi:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
 
 
 def _add_package_commands() -> None:

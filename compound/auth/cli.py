@@ -1,6 +1,7 @@
 """`compound users ...`: the first administrator and user upkeep from the command line."""
 
 import getpass
+import unicodedata
 
 import sqlalchemy as sa
 import typer
@@ -35,8 +36,17 @@ def _user(session, name: str) -> User:
     return user
 
 
+def terminal_safe(text: str) -> str:
+    """Text as the terminal should get it: a control character (an escape sequence could clear the screen,
+    retitle the window or hide lines) is spelled out as \\x1b or \\u202e instead of being sent."""
+    return "".join(
+        ch if unicodedata.category(ch) not in service.UNPRINTABLE else ch.encode("unicode_escape").decode()
+        for ch in text
+    )
+
+
 def _fail(exc: AppError) -> None:
-    typer.secho(f"{exc.field + ': ' if exc.field else ''}{exc.message}", fg="red", err=True)
+    typer.secho(terminal_safe(f"{exc.field + ': ' if exc.field else ''}{exc.message}"), fg="red", err=True)
     raise typer.Exit(1)
 
 
@@ -84,7 +94,8 @@ def list_users() -> None:
             state = "active" if u.is_active else "disabled"
             given = sorted(codes[c] for c in service.compound_ids_of(session, u.id))
             reach = "*" if service.is_unrestricted(u) else ",".join(given) or "-"
-            typer.echo(f"{u.username:<24} {u.role:<12} {state:<9} {reach:<16} {u.display_name}")
+            name = terminal_safe(u.display_name)
+            typer.echo(f"{terminal_safe(u.username):<24} {u.role:<12} {state:<9} {reach:<16} {name}")
 
 
 @users_app.command("passwd")

@@ -21,6 +21,7 @@ from compound.auth.service import LoginRefused, Principal, TooManyAttempts
 from compound.deps import SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
+from compound.i18n import ngettext
 from compound.params import IdPath
 from compound.web import flash, render
 
@@ -112,11 +113,37 @@ def logout(request: Request, session: SessionDep) -> Response:
     return response
 
 
+def _account(request: Request, session: SessionDep, principal: Principal, *, new_token: str | None = None) -> dict:
+    return {
+        "tokens": service.list_tokens(session, user=principal.user),
+        "new_token": new_token,
+        "sessions": service.list_sessions(session, user=principal.user),
+        "this_session": principal.session.id if principal.session else None,
+    }
+
+
 @router.get("/account", dependencies=[Require(Perm.self_service)])
 def account_page(request: Request, session: SessionDep) -> Response:
     principal: Principal = request.state.principal
-    tokens = service.list_tokens(session, user=principal.user)
-    return render(request, "auth/account.html", {"tokens": tokens, "new_token": None})
+    return render(request, "auth/account.html", _account(request, session, principal))
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[Require(Perm.self_service)])
+def end_session(request: Request, session: SessionDep, session_id: IdPath) -> Response:
+    principal: Principal = request.state.principal
+    service.end_user_session(session, user=principal.user, session_id=session_id)
+    flash(request, _("That session was ended."))
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/end-others", dependencies=[Require(Perm.self_service)])
+def end_other_sessions(request: Request, session: SessionDep) -> Response:
+    principal: Principal = request.state.principal
+    ended = service.revoke_sessions(
+        session, user_id=principal.user.id, except_id=principal.session.id if principal.session else None
+    )
+    flash(request, ngettext("%(num)s other session was ended.", "%(num)s other sessions were ended.", ended))
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/password", dependencies=[Require(Perm.self_service)])
@@ -141,9 +168,8 @@ def change_password(
 def create_token(request: Request, session: SessionDep, name: Annotated[str, Form(max_length=100)] = "") -> Response:
     principal: Principal = request.state.principal
     plain, _row = service.create_token(session, user=principal.user, name=name)
-    tokens = service.list_tokens(session, user=principal.user)
     # Shown once, on this response only; never stored in plain.
-    return render(request, "auth/account.html", {"tokens": tokens, "new_token": plain}, status_code=201)
+    return render(request, "auth/account.html", _account(request, session, principal, new_token=plain), status_code=201)
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(Perm.self_service)])

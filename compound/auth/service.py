@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +24,10 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "cpd_"
+DISPLAY_NAME_LENGTH = 100
+# Characters a name never needs, and a terminal or a page may act on: controls (escape, line breaks, bell),
+# format marks (right-to-left overrides), line and paragraph separators, and code points without a meaning.
+UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 THROTTLED = "throttled"  # the reason logged for a try refused while its user name or address waits
 
 
@@ -210,6 +215,26 @@ def end_session(session: Session, *, web_session: WebSession) -> None:
     web_session.revoked_at = clock.now()
 
 
+def _live(now: datetime) -> list[sa.ColumnElement[bool]]:
+    c = WebSession.__table__.c
+    return [c.revoked_at.is_(None), c.expires_at > now, c.last_seen_at > now - IDLE_TIMEOUT]
+
+
+def list_sessions(session: Session, *, user: User) -> list[WebSession]:
+    """The user's sessions still alive, newest first: where they are logged in (the account page)."""
+    q = select(WebSession).where(WebSession.user_id == user.id, *_live(clock.now()))
+    return list(session.exec(q.order_by(WebSession.last_seen_at.desc(), WebSession.id.desc())))
+
+
+def end_user_session(session: Session, *, user: User, session_id: int) -> None:
+    """End one of the user's own sessions (e.g. a phone left logged in); another user's is 404."""
+    row = session.get(WebSession, session_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(_("No such session."), field="session_id")
+    if row.revoked_at is None:
+        end_session(session, web_session=row)
+
+
 def revoke_sessions(session: Session, *, user_id: int, except_id: int | None = None) -> int:
     """End every live session of a user at once (disabling, password change), but `except_id`."""
     t = WebSession.__table__
@@ -280,6 +305,7 @@ def create_user(
         raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
+    display_name = check_display_name(display_name)
     passwords.check_policy(password, username=username)
     user = User(
         username=username,
@@ -294,6 +320,18 @@ def create_user(
     session.flush()
     set_compounds(session, user=user, compound_ids=compound_ids or [])
     return user
+
+
+def check_display_name(name: str) -> str:
+    """A person's name as people read it, trimmed; refused (naming the field) when it holds control characters."""
+    if len(name) > DISPLAY_NAME_LENGTH:
+        raise InvalidInput(_("A name may have at most %(n)s characters.", n=DISPLAY_NAME_LENGTH), field="display_name")
+    if any(unicodedata.category(ch) in UNPRINTABLE for ch in name):
+        raise InvalidInput(
+            _("A name cannot contain control characters such as a line break, a tab, an escape or a direction mark."),
+            field="display_name",
+        )
+    return name.strip()
 
 
 def set_compounds(session: Session, *, user: User, compound_ids: list[int]) -> None:
@@ -417,7 +455,7 @@ def update_user(
     if all_compounds and not is_unrestricted(user):
         check_unrestricted(principal, _("Only an administrator of every compound may make another one."))
     if display_name is not None:
-        user.display_name = display_name
+        user.display_name = check_display_name(display_name) or user.username
     if role is not None:
         user.role = role
     if all_compounds is not None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from compound import clock
 from compound.auth import passwords, service
 from compound.auth.deps import SESSION_COOKIE
-from compound.auth.models import LoginAttempt, Role, WebSession
+from compound.auth.models import LoginAttempt, Role, User, WebSession
 from compound.errors import InvalidInput
 from compound.security import InsecureSettings, check_settings
 from compound.settings import Settings
@@ -318,3 +318,107 @@ def test_every_login_and_refusal_is_logged(anon, session, caplog):
         anon.get("/api/users")  # now logged in as finance: refused
     text = caplog.text
     assert "login refused user='xu'" in text and "login ok user='xu'" in text and "refused GET /api/users: 403" in text
+
+
+# Smaller holes (issue 7, item 8)
+
+
+def _sessions_listed(page_html: str) -> list[str]:
+    return re.findall(r'action="/account/sessions/(\d+)/end"', page_html)
+
+
+def test_account_lists_ones_sessions_and_ends_another(app, session):
+    from fastapi.testclient import TestClient
+
+    make_user(session, role=Role.finance, username="lin")
+    make_user(session, role=Role.finance, username="lin.other")
+    with TestClient(app) as phone, TestClient(app) as desk, TestClient(app) as stranger:
+        login(phone, "lin")
+        csrf = login(desk, "lin")
+        login(stranger, "lin.other")
+        page = desk.get("/account").text
+        listed = _sessions_listed(page)
+        assert len(listed) == 1 and "This session" in page  # the phone's; this one is marked, not offered
+        theirs = session.execute(
+            sa.select(WebSession.id).join(User, User.id == WebSession.user_id).where(User.username == "lin.other")
+        ).scalar_one()
+        assert desk.post(f"/account/sessions/{theirs}/end", data={"csrf_token": csrf}).status_code == 404
+        assert stranger.get("/api/me").status_code == 200
+        r = desk.post(f"/account/sessions/{listed[0]}/end", data={"csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        assert phone.get("/api/me").status_code == 401 and desk.get("/api/me").status_code == 200
+        login(phone, "lin")
+        login(phone, "lin")  # logging in again on a device leaves the old session listed until it is ended
+        assert len(_sessions_listed(desk.get("/account").text)) == 2
+        r = desk.post("/account/sessions/end-others", data={"csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303 and _sessions_listed(desk.get("/account").text) == []
+        assert phone.get("/api/me").status_code == 401 and desk.get("/api/me").status_code == 200
+
+
+def test_compound_pages_are_never_cached(client, session):
+    c = make_compound(session)
+    for path in (f"/c/{c.id}/", f"/c/{c.id}/accounts", "/", "/api/compounds"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers.get("cache-control") == "no-store", path
+
+
+def _login_from(app, *, peer: str, forwarded_for: str | None, username: str) -> None:
+    """Log in from `peer` (the connection's address), maybe through a proxy header; the address recorded."""
+    from fastapi.testclient import TestClient
+
+    headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
+    with TestClient(app, client=(peer, 50000), headers=headers) as c:
+        assert _try(c, username) == 303
+
+
+@pytest.fixture
+def app_behind(app, monkeypatch):
+    """app_behind("10.0.0.1"): the app built with COMPOUND_TRUSTED_PROXIES set (or unset with None)."""
+    from compound import settings
+    from compound.app import create_app
+
+    def build(proxies: str | None):
+        if proxies is None:
+            monkeypatch.delenv("COMPOUND_TRUSTED_PROXIES", raising=False)
+        else:
+            monkeypatch.setenv("COMPOUND_TRUSTED_PROXIES", proxies)
+        settings.get_settings.cache_clear()
+        application = create_app()
+        application.dependency_overrides = app.dependency_overrides  # the test's session
+        return application
+
+    yield build
+    settings.get_settings.cache_clear()
+
+
+def _recorded_ip(session, username: str) -> str:
+    return session.execute(
+        sa.select(LoginAttempt.ip).where(LoginAttempt.username == username).order_by(LoginAttempt.id.desc())
+    ).scalars().first()
+
+
+def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(app_behind, session):
+    make_user(session, role=Role.finance, username="ma")
+    # No proxy configured (the default): a local process cannot choose the address that is logged and throttled.
+    _login_from(app_behind(None), peer="127.0.0.1", forwarded_for="203.0.113.9", username="ma")
+    assert _recorded_ip(session, "ma") == "127.0.0.1"
+    behind = app_behind("10.0.0.1, 10.9.0.0/16")
+    _login_from(behind, peer="10.0.0.1", forwarded_for="203.0.113.9", username="ma")
+    assert _recorded_ip(session, "ma") == "203.0.113.9"
+    _login_from(behind, peer="10.9.4.4", forwarded_for="198.51.100.7", username="ma")
+    assert _recorded_ip(session, "ma") == "198.51.100.7"
+    _login_from(behind, peer="192.0.2.50", forwarded_for="203.0.113.9", username="ma")  # not a proxy of ours
+    assert _recorded_ip(session, "ma") == "192.0.2.50"
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch):
+    # uvicorn by itself believes X-Forwarded-For from 127.0.0.1, i.e. from any local process.
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from compound.cli import app as cli
+
+    ran = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: ran.update(kw))
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert ran["proxy_headers"] is False

@@ -47,6 +47,8 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     "POST /account/password": EVERYONE,
     "POST /account/tokens": EVERYONE,
     "POST /account/tokens/{token_id}/revoke": EVERYONE,
+    "POST /account/sessions/{session_id}/end": EVERYONE,
+    "POST /account/sessions/end-others": EVERYONE,
     "GET /api/me": EVERYONE,
     "GET /api/tokens": EVERYONE,
     "POST /api/tokens": EVERYONE,

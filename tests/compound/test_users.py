@@ -343,3 +343,25 @@ def test_an_admin_lists_and_revokes_a_users_tokens_on_the_pages(app, session, pa
         assert r.status_code == 200 and "revoked" in r.text
         assert page.get(f"/users/{pair.shared.id}/tokens").status_code == 404
     assert not _works(app, token)
+
+
+# A display name is text a person reads: no control characters (issue 7, item 8)
+
+CONTROLLED = ["Wang\x1b[2J\x1b[31mroot", "Li\nMing", "Zhao\x07", "abc\u202edcba", "\x00x", "Sun\u2028Li"]
+
+
+@pytest.mark.parametrize("name", CONTROLLED)
+def test_a_display_name_with_control_characters_is_refused(app, session, pair, name):
+    api = _api(app, session, pair.admin_a)
+    body = {"username": "kong.li", "password": NEW_PASSWORD, "role": "finance", "display_name": name}
+    r = api.post("/api/users", json=body)
+    assert r.status_code == 422 and r.json()["field"] in ("display_name", "body"), r.text
+    r = api.patch(f"/api/users/{pair.worker_a.id}", json={"display_name": name})
+    assert r.status_code == 422 and r.json()["field"] in ("display_name", "body"), r.text
+    assert _reload(session, pair.worker_a).display_name == "Test maintenance"
+
+
+def test_chinese_and_spaced_names_are_fine(app, session, pair):
+    api = _api(app, session, pair.admin_a)
+    r = api.patch(f"/api/users/{pair.worker_a.id}", json={"display_name": "欧阳 明-Li (维修)"})
+    assert r.status_code == 200 and r.json()["display_name"] == "欧阳 明-Li (维修)"

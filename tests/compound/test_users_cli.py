@@ -71,3 +71,18 @@ def test_disable_and_list(cli_db):
     assert runner.invoke(app, ["users", "disable", "zhao"]).exit_code == 0
     listed = runner.invoke(app, ["users", "list"]).output
     assert "zhao" in listed and "disabled" in listed
+
+
+def test_control_characters_never_reach_the_terminal(cli_db):
+    runner = CliRunner()
+    refused = runner.invoke(app, ["users", "add", "qin", "--role", "finance", "--display-name", "Qin\x1b[2J"],
+                            input="brass-lantern-river-42\nbrass-lantern-river-42\n")
+    assert refused.exit_code == 1 and "display_name" in refused.output
+    # A name stored before the rule (or by hand) is shown with its control characters spelled out.
+    with cli_db.begin() as conn:
+        conn.execute(sa.insert(User.__table__).values(
+            username="old", display_name="Old\x1b]0;pwned\x07\x1b[2J\u202eName", password_hash="x", role="finance",
+            is_active=True, is_demo=False, all_compounds=False))
+    listed = runner.invoke(app, ["users", "list"]).output
+    assert "old" in listed and "\x1b" not in listed and "\x07" not in listed and "\u202e" not in listed
+    assert "\\x1b]0;pwned" in listed
