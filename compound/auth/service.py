@@ -300,9 +300,7 @@ def create_user(
     is_demo: bool = False,
 ) -> User:
     """A new user, with no check of who asks: the command line's, and the pages' and API's after add_user's."""
-    username = username.strip()
-    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username")
+    username = check_username(username)
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
     display_name = check_display_name(display_name)
@@ -320,6 +318,21 @@ def create_user(
     session.flush()
     set_compounds(session, user=user, compound_ids=compound_ids or [])
     return user
+
+
+def check_username(username: str) -> str:
+    """The user name trimmed, or refused naming the field."""
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise InvalidInput(_("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username")
+    return username
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(_("Choose one of the roles."), field="role") from None
 
 
 def check_display_name(name: str) -> str:

@@ -365,3 +365,69 @@ def test_chinese_and_spaced_names_are_fine(app, session, pair):
     api = _api(app, session, pair.admin_a)
     r = api.patch(f"/api/users/{pair.worker_a.id}", json={"display_name": "欧阳 明-Li (维修)"})
     assert r.status_code == 200 and r.json()["display_name"] == "欧阳 明-Li (维修)"
+
+
+# A refused users form comes back with the reason beside the field, in the reader's language (issue 7, item 16)
+
+
+def _problem(html: str, element_id: str) -> str:
+    m = re.search(rf'<p class="problem" id="{element_id}" role="alert">(.*?)</p>', html, re.S)
+    return m.group(1) if m else ""
+
+
+def _as_chinese_admin(page: TestClient) -> str:
+    csrf = login(page, "admin.a")
+    page.get("/lang/zh_Hans")
+    return csrf
+
+
+def test_a_bad_new_user_comes_back_in_chinese_with_what_was_typed(app, session, pair):
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = _as_chinese_admin(page)
+        r = page.post(
+            "/users",
+            data={
+                "csrf_token": csrf,
+                "username": "zhou.qing",
+                "display_name": "周" * 101,
+                "role": "superuser",
+                "password": NEW_PASSWORD,
+                "compound_ids": [pair.a.id],
+            },
+        )
+        assert r.status_code == 422
+        assert "最多 100 个字符" in _problem(r.text, "error-display_name")
+        assert "角色" in _problem(r.text, "error-role")
+        assert 'value="zhou.qing"' in r.text and 'value="' + "周" * 101 + '"' in r.text  # kept as typed
+        assert re.search(rf'name="compound_ids" value="{pair.a.id}" checked', r.text)
+        assert NEW_PASSWORD not in r.text  # never sent back
+        assert "String should have" not in r.text
+        r = page.post(
+            "/users",
+            data={
+                "csrf_token": csrf,
+                "username": "zhou.qing",
+                "display_name": "Zhou\x1b[2J",
+                "role": "finance",
+                "password": "aaaaaaaaaa",
+            },
+        )
+        assert r.status_code == 422
+        assert "控制字符" in _problem(r.text, "error-display_name") and "重复" in _problem(r.text, "error-password")
+    assert session.execute(sa.select(User).where(User.username == "zhou.qing")).first() is None
+
+
+def test_a_bad_edit_comes_back_in_chinese_beside_that_users_row(app, session, pair):
+    uid = pair.worker_a.id
+    with TestClient(app, raise_server_exceptions=False) as page:
+        csrf = _as_chinese_admin(page)
+        r = page.post(
+            f"/users/{uid}/edit",
+            data={"csrf_token": csrf, "role": "boss", "display_name": "王" * 120, "compound_ids": [pair.a.id]},
+        )
+        assert r.status_code == 422
+        assert "最多 100 个字符" in _problem(r.text, f"error-{uid}-display_name")
+        assert "角色" in _problem(r.text, f"error-{uid}-role")
+        assert 'value="' + "王" * 120 + '"' in r.text
+    worker = _reload(session, pair.worker_a)
+    assert worker.role == Role.maintenance and worker.display_name == "Test maintenance"
