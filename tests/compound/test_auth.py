@@ -392,9 +392,13 @@ def app_behind(app, monkeypatch):
 
 
 def _recorded_ip(session, username: str) -> str:
-    return session.execute(
-        sa.select(LoginAttempt.ip).where(LoginAttempt.username == username).order_by(LoginAttempt.id.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            sa.select(LoginAttempt.ip).where(LoginAttempt.username == username).order_by(LoginAttempt.id.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(app_behind, session):

@@ -109,7 +109,7 @@ def test_the_report_never_hands_a_spreadsheet_a_formula(cli_engine, committed, t
     with report.open(encoding="utf-8-sig") as f:
         (row,) = list(csv.DictReader(f))
     assert row["code"] == "unknown_meter"
-    assert row["meter_serial"] == "'=HYPERLINK(\"http://evil.example/\",\"x\")"
+    assert row["meter_serial"] == '\'=HYPERLINK("http://evil.example/","x")'
 
 
 def test_a_missing_column_is_named_and_exits_1(cli_engine, committed, tmp_path):
