@@ -126,13 +126,14 @@ def anon(app) -> Iterator[TestClient]:
 @pytest.fixture
 def client_as(app, session: Session):
     """client_as(role[, compound, ...]): a client using an API token of a new user with that role, who sees
-    the compounds given (default: every compound the test makes)."""
+    the compounds given (default: every compound the test makes; an admin given none is an administrator of
+    every compound, as `compound users add NAME --role admin` makes one)."""
     from tests.personas import bearer, make_user
 
     opened = []
 
     def make(role, *compounds) -> TestClient:
-        user = make_user(session, role=role, compounds=compounds)
+        user = make_user(session, role=role, compounds=compounds, all_compounds=role == "admin" and not compounds)
         if not compounds:
             session.info.setdefault("sees_all", set()).add(user.id)
         c = TestClient(app, raise_server_exceptions=False, headers=bearer(session, user))

@@ -11,6 +11,7 @@ from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
 from compound.register import service
 from compound.register.models import Account, Building, Compound, Zone
+from compound.register.service import check_may_add_compound
 
 
 def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPath) -> Compound:
@@ -22,6 +23,14 @@ def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPa
 
 
 CompoundDep = Annotated[Compound, Depends(get_compound)]
+
+
+def _may_add_compound(principal: PrincipalDep) -> None:
+    # A dependency, so the refusal comes before the body is read, like a role's.
+    check_may_add_compound(principal)
+
+
+MayAddCompound = Depends(_may_add_compound)
 
 
 def get_zone_or_404(session: SessionDep, compound: CompoundDep, zone_id: IdPath) -> Zone:
