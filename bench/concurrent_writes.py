@@ -41,6 +41,7 @@ from round_sheet import ROOT, free_port, pct, start_server, stop
 
 CLIENTS = 20
 READERS = 4
+READ_PAUSE = 0.02  # seconds between one reader's requests: clerks browsing, not a flood that starves the writers
 KINDS = ("distinct", "identical", "different")
 READ_AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)  # in the past, so no reading is "in the future"
 
@@ -48,12 +49,16 @@ READ_AT = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)  # in the past, so no reading i
 @dataclass
 class World:
     compound_id: int
-    meters: list[int]  # per round: CLIENTS distinct meters, then the identical one, then the different one
+    meters: list[int]  # per round: one meter per client, then the identical round's, then the different round's
     writer_tokens: list[str]
     reader_tokens: list[str]
 
+    @property
+    def clients(self) -> int:
+        return len(self.writer_tokens)
+
     def round_meters(self, r: int) -> list[int]:
-        per = CLIENTS + 2
+        per = self.clients + 2
         return self.meters[r * per : (r + 1) * per]
 
 
@@ -78,7 +83,7 @@ class Reads:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def seed(url: str, *, rounds: int) -> World:
+def seed(url: str, *, rounds: int, clients: int, readers: int) -> World:
     """The compound, its meters (no history) and the tokens, written before the server starts."""
     import sqlalchemy as sa
     from sqlmodel import Session
@@ -108,7 +113,7 @@ def seed(url: str, *, rounds: int) -> World:
             .values(compound_id=cid, zone_id=zid, name="Block 1")
             .returning(Building.__table__.c.id)
         ).scalar_one()
-        count = rounds * (CLIENTS + 2)
+        count = rounds * (clients + 2)
         conn.execute(
             sa.insert(Meter.__table__),
             [
@@ -144,21 +149,21 @@ def seed(url: str, *, rounds: int) -> World:
             role=Role.maintenance,
             compound_ids=[cid],
         )
-        tokens = [service.create_token(session, user=user, name=f"client {i}")[0] for i in range(CLIENTS + READERS)]
+        tokens = [service.create_token(session, user=user, name=f"client {i}")[0] for i in range(clients + readers)]
         session.commit()
     engine.dispose()
-    return World(cid, meters, tokens[:CLIENTS], tokens[CLIENTS:])
+    return World(cid, meters, tokens[:clients], tokens[clients:])
 
 
 def plan(world: World, r: int, kind: str) -> list[Post]:
-    """What each of the 20 clients posts in round r of this kind."""
-    ms = world.round_meters(r)
+    """What each of the clients posts in round r of this kind."""
+    ms, n = world.round_meters(r), world.clients
     at = READ_AT + timedelta(days=r)
     if kind == "distinct":
-        return [Post(kind, r, ms[i], 1000 + i, at) for i in range(CLIENTS)]
+        return [Post(kind, r, ms[i], 1000 + i, at) for i in range(n)]
     if kind == "identical":
-        return [Post(kind, r, ms[CLIENTS], 5000, at) for _ in range(CLIENTS)]
-    return [Post(kind, r, ms[CLIENTS + 1], 7000 + 10 * i, at + timedelta(minutes=i)) for i in range(CLIENTS)]
+        return [Post(kind, r, ms[n], 5000, at) for _ in range(n)]
+    return [Post(kind, r, ms[n + 1], 7000 + 10 * i, at + timedelta(minutes=i)) for i in range(n)]
 
 
 def send(conn: http.client.HTTPConnection, world: World, token: str, post: Post) -> None:
@@ -192,9 +197,9 @@ def send(conn: http.client.HTTPConnection, world: World, token: str, post: Post)
 
 
 def write(port: int, world: World, *, rounds: int) -> list[Post]:
-    """Every round of every kind: 20 threads released together by a barrier."""
+    """Every round of every kind: one thread per client, released together by a barrier."""
     plans = [plan(world, r, kind) for r in range(rounds) for kind in KINDS]
-    barrier = threading.Barrier(CLIENTS)
+    barrier = threading.Barrier(world.clients)
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -203,7 +208,7 @@ def write(port: int, world: World, *, rounds: int) -> list[Post]:
             send(conn, world, world.writer_tokens[i], posts[i])
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(world.clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -213,9 +218,9 @@ def write(port: int, world: World, *, rounds: int) -> list[Post]:
 
 @contextmanager
 def readers(port: int, world: World) -> Iterator[Reads]:
-    """READERS clients reading while the writers write; stopped when the block ends."""
+    """The readers reading while the writers write; stopped when the block ends."""
     reads, done = Reads(), threading.Event()
-    paths = [f"/api/compounds/{world.compound_id}/meters/{world.meters[CLIENTS]}/readings", "/healthz"]
+    paths = [f"/api/compounds/{world.compound_id}/meters/{world.meters[world.clients]}/readings", "/healthz"]
 
     def reader(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -239,9 +244,10 @@ def readers(port: int, world: World) -> Iterator[Reads]:
                 reads.latencies.append((time.perf_counter() - t) * 1000)
                 if failure:
                     reads.failures.append(failure)
+            done.wait(READ_PAUSE)
         conn.close()
 
-    threads = [threading.Thread(target=reader, args=(i,)) for i in range(READERS)]
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(len(world.reader_tokens))]
     for t in threads:
         t.start()
     try:
@@ -330,8 +336,8 @@ def database(postgres: str | None) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def run(url: str, *, rounds: int, workers: int) -> tuple[list[Post], Reads]:
-    world = seed(url, rounds=rounds)
+def run(url: str, *, rounds: int, workers: int, clients: int, readers_: int) -> tuple[list[Post], Reads]:
+    world = seed(url, rounds=rounds, clients=clients, readers=readers_)
     port = free_port()
     health = {"Authorization": f"Bearer {world.reader_tokens[0]}"}
     proc = start_server(
@@ -360,22 +366,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of each kind (default 10, quick 2)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="writers posting at once")
+    parser.add_argument("--readers", type=int, default=READERS, help="readers beside them")
     parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a temporary database beside URL's)")
     opts = parser.parse_args()
     rounds = opts.rounds or (2 if opts.quick else 10)
 
     with database(opts.postgres) as (name, url):
         t0 = time.perf_counter()
-        posts, reads = run(url, rounds=rounds, workers=opts.workers)
+        posts, reads = run(url, rounds=rounds, workers=opts.workers, clients=opts.clients, readers_=opts.readers)
         elapsed = time.perf_counter() - t0
         problems = check(url, posts)
     statuses = Counter(p.status or "transport" for p in posts)
     codes = Counter(c for p in posts for c in p.codes)
     print(
-        f"# {name}: {rounds} rounds x {len(KINDS)} kinds x {CLIENTS} clients, {opts.workers} workers, {elapsed:.1f} s"
+        f"# {name}: {rounds} rounds x {len(KINDS)} kinds x {opts.clients} clients, {opts.workers} workers, {elapsed:.1f} s"
     )
     print(f"# answers {dict(sorted(statuses.items(), key=str))}; refusal codes {dict(codes)}")
-    print(f"# {len(reads.latencies)} reads by {READERS} readers, p50 {pct(reads.latencies, 50):.1f} ms")
+    print(f"# {len(reads.latencies)} reads by {opts.readers} readers, p50 {pct(reads.latencies, 50):.1f} ms")
     for line in sorted(set(problems))[:10] + sorted(set(reads.failures))[:5]:
         print(f"# ! {line}")
     print(f"BENCH concurrent_writes_errors {len(problems)} count")

@@ -1,15 +1,21 @@
 """Engine, sessions and the column types every package shares."""
 
-from collections.abc import Iterator
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
+from starlette.concurrency import run_in_threadpool
 
 from compound.settings import get_settings
 
@@ -67,29 +73,84 @@ def created_at_field() -> Any:
     return Field(default=None, sa_column=sa.Column(AwareDateTime(), nullable=False, server_default=sa.func.now()))
 
 
+# How long a SQLite writer waits for the write lock before "database is locked": it waits behind every
+# writer ahead of it, so it bounds the longest queue, not one transaction.
+BUSY_TIMEOUT_MS = 10_000
+# Bookkeeping waits this long and then gives up: no request waits for, or fails on, its bookkeeping.
+BOOKKEEPING_WAIT_MS = 50
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_GATED = "holds_write_gate"
+_STATE_KEY = "db_session"
+_BOOKKEEPING = "bookkeeping"
+_REPLAY = "replay_after_rollback"
+
+log = logging.getLogger(__name__)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks savepoints; let SQLAlchemy emit BEGIN (see _sqlite_begin).
+    # pysqlite's own transaction handling breaks savepoints; let SQLAlchemy emit BEGIN (see _SqliteBegin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+class _SqliteBegin:
+    """How one SQLite database's transactions begin: a writer takes the write lock up front, waiting its turn.
+
+    A deferred transaction that has read and then writes cannot wait for the lock: if another writer
+    committed since it read, SQLite refuses it at once ("database is locked", whatever the busy timeout).
+    So writers BEGIN IMMEDIATE; reads stay deferred (in WAL they never wait). The writers of this process
+    queue first on a lock of its own, in Python: SQLite's busy handler polls with sleeps of up to 100 ms,
+    and twenty writers waiting there wasted most of their time (bench/concurrent_writes.py). Other
+    processes (web workers, the scheduler, the CLI) meet at SQLite's lock.
+    """
+
+    def __init__(self) -> None:
+        self.gate = threading.Lock()
+
+    def begin(self, conn: Any) -> None:
+        options = conn.get_execution_options()
+        immediate = options.get("sqlite_begin") == "IMMEDIATE"
+        wait_ms = int(options.get("sqlite_busy_ms", BUSY_TIMEOUT_MS))
+        if immediate and not conn.info.get(_GATED):
+            if not self.gate.acquire(timeout=wait_ms / 1000):
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+            conn.info[_GATED] = True
+        try:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any, *_args: Any) -> None:
+        """The transaction is over (commit, rollback, or its connection back in the pool): the next writer."""
+        if conn.info.pop(_GATED, False):
+            self.gate.release()
+
+    def listen(self, engine: Engine) -> None:
+        event.listen(engine, "begin", self.begin)
+        event.listen(engine, "commit", self.end)
+        event.listen(engine, "rollback", self.end)
+        event.listen(engine.pool, "checkin", lambda _dbapi_conn, record: self.end(record))
 
 
 def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
+    echo = get_settings().sql_echo
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, echo=get_settings().sql_echo)
+        # Up to a connection for each request a worker runs at once (its thread pool's 40): a writer waiting
+        # its turn holds one, and a reader must never wait behind the writers for one.
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False}, echo=echo, pool_size=10, max_overflow=30
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        _SqliteBegin().listen(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=get_settings().sql_echo)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=echo)
 
 
 @lru_cache
@@ -97,24 +158,139 @@ def get_engine() -> Engine:
     return make_engine()
 
 
-def get_session() -> Iterator[Session]:
-    """The request's session: commits when the request succeeds, rolls back when it fails."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
+def _writer(engine: Engine) -> Engine:
+    """The same engine, its transactions taking SQLite's write lock when they begin."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session; UnitOfWorkRoute commits or rolls it back before the response is sent.
+
+    The connection (and on SQLite a writer's write lock) is taken here, in a worker thread: waiting for the
+    pool or the lock must never hold up the event loop, which serves every other request of the worker.
+    """
+    engine = get_engine()
+    with Session(engine if request.method in SAFE_METHODS else _writer(engine), expire_on_commit=False) as session:
+        session.connection()
+        enlist(request, session)
+        yield session
+
+
+def enlist(request: Request, session: Session) -> None:
+    """Make `session` the request's unit of work (a test's override of get_session calls this too)."""
+    setattr(request.state, _STATE_KEY, session)
+
+
+class UnitOfWorkRoute(APIRoute):
+    """A route whose session commits before the response is sent, and only when the answer is not a refusal.
+
+    Whatever the handler flushed is committed if it answers below 400, and rolled back if it answers 400 or
+    more — by raising or by returning an error page — with no line of its own. A commit that fails raises
+    instead of the answer, so no client is told "saved" of what was not.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception:
+                await _end(request, commit=False)
+                raise
+            await _end(request, commit=response.status_code < 400)
+            return response
+
+        return run
+
+
+async def _end(request: Request, *, commit: bool) -> None:
+    session = getattr(request.state, _STATE_KEY, None)
+    if session is not None:
+        setattr(request.state, _STATE_KEY, None)
+        await run_in_threadpool(end_unit_of_work, session, commit=commit)
+
+
+def end_unit_of_work(session: Session, *, commit: bool) -> None:
+    """Commit or roll back; then write what outlives a refusal, then the bookkeeping, each on its own."""
+    replay = session.info.pop(_REPLAY, [])
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+            replay = []
+        else:
             session.rollback()
-            raise
+    except BaseException:
+        session.info.pop(_BOOKKEEPING, None)
+        session.rollback()
+        raise
+    if replay:
+        for statement in replay:
+            session.execute(statement)
+        session.commit()
+    _write_bookkeeping(session)
+
+
+def outlives_refusal(session: Session, statement: sa.Executable) -> None:
+    """Execute a write that must stay even if the request is refused (a failed login counts for throttling).
+
+    It is written now, in the request's transaction, and written again after it if that is rolled back.
+    """
+    session.execute(statement)
+    session.info.setdefault(_REPLAY, []).append(statement)
+
+
+def bookkeeping(session: Session, statement: sa.Executable) -> None:
+    """A write that notes use (a token's last use, a session's last sight), not the request's work.
+
+    It runs after the request's transaction, in a short one of its own that gives up if the database is busy:
+    a request never waits for a lock, nor fails, because of it; the next request tries again.
+    """
+    session.info.setdefault(_BOOKKEEPING, []).append(statement)
+
+
+def _write_bookkeeping(session: Session) -> None:
+    statements = session.info.pop(_BOOKKEEPING, None)
+    if not statements:
+        return
+    try:
+        conn = session.connection(execution_options={"sqlite_begin": "DEFERRED", "sqlite_busy_ms": BOOKKEEPING_WAIT_MS})
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {BOOKKEEPING_WAIT_MS}")
+        for statement in statements:
+            session.execute(statement)
+        session.commit()
+    except sa.exc.SQLAlchemyError as exc:  # never turns an answer into an error: a later request tries again
+        session.rollback()
+        if is_busy(exc):
+            log.info("bookkeeping skipped, the database is busy: %s", exc)
+        else:
+            log.exception("bookkeeping failed")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The database is too busy to serve now (a lock not granted in time, an empty pool): try again later."""
+    if isinstance(exc, sa.exc.TimeoutError):  # no connection free in the pool in time
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    # SQLite: "database is locked" / "database is busy"; PostgreSQL: lock_not_available, serialization, deadlock.
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) in ("55P03", "40001", "40P01") or any(
+        word in str(orig) for word in ("database is locked", "database is busy")
+    )
 
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """The same contract for the CLI and jobs."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    """The same contract for the CLI and jobs: commit at the end, roll back on an error.
+
+    A writer, as a web request that is not a read: on SQLite it takes the write lock when it begins.
+    """
+    with Session(_writer(engine or get_engine()), expire_on_commit=False) as session:
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
+            end_unit_of_work(session, commit=False)
             raise
+        end_unit_of_work(session, commit=True)

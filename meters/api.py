@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
@@ -38,7 +39,7 @@ from meters.schemas import (
 )
 from meters.unmetered import estimate, unit
 
-router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"])
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"], route_class=UnitOfWorkRoute)
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 RefId = Annotated[int | None, Query(ge=1, le=2**62)]

@@ -8,10 +8,13 @@ from pydantic import BaseModel
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from meters import import_format, importer
 
-router = APIRouter(prefix="/api/compounds/{compound_id}/readings", tags=["readings import"])
+router = APIRouter(
+    prefix="/api/compounds/{compound_id}/readings", tags=["readings import"], route_class=UnitOfWorkRoute
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

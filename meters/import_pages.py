@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import AppError
 from compound.i18n import gettext as _
@@ -19,7 +20,7 @@ from compound.register.models import Compound
 from compound.web import render
 from meters import import_format, importer
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 READ = [Require(Perm.readings_write)]
 # A file of 100,000 bad rows would make a page no browser wants: list the first ones, count the rest.
 MAX_LISTED = 1000

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import AppError, InvalidInput
 from compound.i18n import N_, ngettext
@@ -35,7 +36,7 @@ from meters.replacement import replace_meter
 from meters.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
 from meters.validation import CONFIRMABLE, Code
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 SERVICE = [Require(Perm.meters_service)]
@@ -199,8 +200,17 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     if saved == len(results):
         flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
         return RedirectResponse(place.path, status_code=303)
+    # Some saved and some not is a success that needs attention (200: what was saved is committed); none saved is
+    # a refusal (422: nothing is committed).
     return _sheet_page(
-        request, session, compound, place, read_at=raw_at, read_by=read_by, results=results, status_code=422
+        request,
+        session,
+        compound,
+        place,
+        read_at=raw_at,
+        read_by=read_by,
+        results=results,
+        status_code=200 if saved else 422,
     )
 
 

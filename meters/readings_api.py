@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 from compound import clock
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.params import YEARS
 from meters import corrections, readings
@@ -24,7 +25,7 @@ from meters.reading_schemas import (
     ReadingRead,
 )
 
-router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"])
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"], route_class=UnitOfWorkRoute)
 
 MAX_PAGE = 500
 PROBLEMS = {

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.i18n import N_
 from compound.i18n import gettext as _
@@ -54,7 +55,7 @@ from meters.schemas import (
 )
 from meters.unmetered import RULE_FIELDS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 EDIT = [Require(Perm.meters_edit)]
 

@@ -12,10 +12,11 @@ from compound.audit import service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm, allowed
+from compound.db import UnitOfWorkRoute
 from compound.deps import SessionDep
 from compound.web import render
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=UnitOfWorkRoute)
 CSV_COLUMNS = [
     "id",
     "at",

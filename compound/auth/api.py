@@ -15,10 +15,11 @@ from compound.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from compound.db import UnitOfWorkRoute
 from compound.deps import SessionDep
 from compound.params import IdPath
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], route_class=UnitOfWorkRoute)
 
 
 def _read(session: SessionDep, user) -> UserRead:

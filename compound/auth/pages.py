@@ -18,13 +18,14 @@ from compound.auth.deps import (
 )
 from compound.auth.permissions import Perm
 from compound.auth.service import LoginRefused, Principal, TooManyAttempts
+from compound.db import UnitOfWorkRoute
 from compound.deps import SessionDep
 from compound.errors import InvalidInput
 from compound.i18n import gettext as _
 from compound.params import IdPath
 from compound.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 PRE_CSRF_COOKIE = "compound_login_csrf"
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from compound import clock
+from compound import clock, db
 from compound.auth import passwords
 from compound.auth.models import ApiToken, LoginAttempt, Role, User, UserCompound, WebSession
 from compound.errors import AppError, Conflict, InvalidInput, NotFound
@@ -23,6 +23,8 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 30
 TOKEN_PREFIX = "cpd_"
+# A page view or API call notes the time at most this often: a read should not always be a write.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 class LoginRefused(AppError):
@@ -83,8 +85,9 @@ def _log_attempt(session: Session, *, username: str, ip: str, now: datetime, suc
         log.info("login ok user=%r ip=%s", username, ip)
     else:
         log.warning("login refused user=%r ip=%s reason=%s", username, ip, reason)
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason))
-    session.flush()
+    # Kept even though the login is refused: that is what throttling counts.
+    row = dict(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason)
+    db.outlives_refusal(session, sa.insert(LoginAttempt.__table__).values(**row))
 
 
 def authenticate(session: Session, *, username: str, password: str, ip: str) -> User:
@@ -138,6 +141,16 @@ def compound_ids_of(session: Session, user_id: int) -> frozenset[int]:
     return frozenset(r[0] for r in rows)
 
 
+def _touch(session: Session, column: sa.Column, *, row_id: int, now: datetime) -> None:
+    """Note the use of a session or token, as bookkeeping: outside the request's transaction, skipped when busy.
+
+    Only if no other request noted it meanwhile, so twenty requests at once write it once.
+    """
+    t = column.table
+    stale = sa.or_(column.is_(None), column < now - TOUCH_EVERY)
+    db.bookkeeping(session, sa.update(t).where(t.c.id == row_id, stale).values({column.name: now}))
+
+
 def principal_from_session(session: Session, token: str) -> Principal | None:
     """The live session behind a cookie token, touched; None if unknown, revoked, idle or expired."""
     now = clock.now()
@@ -151,9 +164,8 @@ def principal_from_session(session: Session, token: str) -> Principal | None:
     ws, user = row
     if ws.revoked_at is not None or not user.is_active or now >= ws.expires_at or now - ws.last_seen_at >= IDLE_TIMEOUT:
         return None
-    # Touch at most once a minute: a page view should not always be a write.
-    if now - ws.last_seen_at > timedelta(minutes=1):
-        ws.last_seen_at = now
+    if now - ws.last_seen_at > TOUCH_EVERY:
+        _touch(session, WebSession.__table__.c.last_seen_at, row_id=ws.id, now=now)
     return Principal(user=user, compound_ids=compound_ids_of(session, user.id), session=ws)
 
 
@@ -169,8 +181,8 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     api_token, user = row
     if api_token.revoked_at is not None or not user.is_active:
         return None
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
-        api_token.last_used_at = now
+    if api_token.last_used_at is None or now - api_token.last_used_at > TOUCH_EVERY:
+        _touch(session, ApiToken.__table__.c.last_used_at, row_id=api_token.id, now=now)
     return Principal(user=user, compound_ids=compound_ids_of(session, user.id))
 
 

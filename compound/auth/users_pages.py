@@ -9,12 +9,13 @@ from compound.auth import service
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.models import Role
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import SessionDep
 from compound.i18n import gettext as _
 from compound.params import IdPath
 from compound.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 @router.get("/users", dependencies=[Require(Perm.users_manage)])

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.params import MAX_OFFSET
 from compound.register import service
@@ -25,7 +26,7 @@ from compound.register.schemas import (
     ZoneUpdate,
 )
 
-router = APIRouter(prefix="/api", tags=["register"])
+router = APIRouter(prefix="/api", tags=["register"], route_class=UnitOfWorkRoute)
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]

@@ -21,6 +21,7 @@ from starlette.routing import NoMatchFound
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
+from compound.db import UnitOfWorkRoute
 from compound.deps import CompoundDep, SessionDep
 from compound.errors import AppError, InvalidInput
 from compound.i18n import N_
@@ -39,7 +40,7 @@ from compound.register.schemas import (
 )
 from compound.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 EDIT = [Require(Perm.register_edit)]
 
