@@ -72,12 +72,10 @@ def import_upload(
     filename = (file.filename or "") if file else ""
     try:
         report = _run(session, compound, file, keep_valid)
-    except importer.ImportRefused as exc:
-        session.rollback()  # the rows were only checked, but leave no lock or half-step behind
+    except importer.ImportRefused as exc:  # its status rolls the request back: nothing of the file is kept
         return _page(
             request, compound, report=exc.report, filename=filename, partial=keep_valid, status_code=exc.status_code
         )
     except AppError as exc:
-        session.rollback()
         return _page(request, compound, error=exc, filename=filename, partial=keep_valid, status_code=exc.status_code)
     return _page(request, compound, report=report, filename=filename, partial=keep_valid)

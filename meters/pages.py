@@ -371,9 +371,6 @@ def _form_failed(
     form_name: str,
     values: dict[str, str],
 ) -> Response:
-    if not isinstance(exc, FormProblem):
-        # Whatever the service wrote before it gave up must not be committed with the error page.
-        session.rollback()
     return _meter_page(
         request, session, compound, meter, error=exc, form_name=form_name, values=values, status_code=exc.status_code
     )
@@ -421,19 +418,23 @@ def replace(
         "note": note,
     }
     try:
-        new = replace_meter(
-            session,
-            compound=compound,
-            meter=meter,
-            final_value=_required(final_value, name="final_value"),
-            new_serial=_required(new_serial, name="new_serial"),
-            new_value=_required(new_value, name="new_value"),
-            at=_parse_datetime(_required(at, name="at"), tz=ZoneInfo(compound.timezone), name="at"),
-            read_by=read_by.strip(),
-            new_multiplier=_parse_int(new_multiplier, name="new_multiplier"),
-            new_dials=_parse_int(new_dials, name="new_dials"),
-            note=note.strip(),
-        )
+        # A refusal's status rolls the request back (UnitOfWorkRoute); the savepoint undoes at once what the
+        # service flushed before it gave up (a final reading, the old meter removed), so the page drawn next
+        # shows the meter as it is.
+        with session.begin_nested():
+            new = replace_meter(
+                session,
+                compound=compound,
+                meter=meter,
+                final_value=_required(final_value, name="final_value"),
+                new_serial=_required(new_serial, name="new_serial"),
+                new_value=_required(new_value, name="new_value"),
+                at=_parse_datetime(_required(at, name="at"), tz=ZoneInfo(compound.timezone), name="at"),
+                read_by=read_by.strip(),
+                new_multiplier=_parse_int(new_multiplier, name="new_multiplier"),
+                new_dials=_parse_int(new_dials, name="new_dials"),
+                note=note.strip(),
+            )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "replace", values)
     flash(request, _("Meter %(old)s replaced by %(new)s.", old=meter.serial, new=new.serial))
