@@ -1,10 +1,11 @@
 """Engine, sessions and the column types every package shares."""
 
+import asyncio
 import logging
-import sqlite3
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -73,14 +74,14 @@ def created_at_field() -> Any:
     return Field(default=None, sa_column=sa.Column(AwareDateTime(), nullable=False, server_default=sa.func.now()))
 
 
-# How long a SQLite writer waits for the write lock before "database is locked": it waits behind every
-# writer ahead of it, so it bounds the longest queue, not one transaction.
+# How long a SQLite writer waits for the write lock before "database is locked" (a writer of another
+# process, the scheduler or the CLI, holding it); this process's writers queue before that, on the event loop.
 BUSY_TIMEOUT_MS = 10_000
 # Bookkeeping waits this long and then gives up: no request waits for, or fails on, its bookkeeping.
 BOOKKEEPING_WAIT_MS = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_GATED = "holds_write_gate"
-_STATE_KEY = "db_session"
+_SESSION_KEY = "db_session"
+_TURN_KEY = "db_writer_turn"
 _BOOKKEEPING = "bookkeeping"
 _REPLAY = "replay_after_rollback"
 
@@ -88,7 +89,7 @@ log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks savepoints; let SQLAlchemy emit BEGIN (see _SqliteBegin).
+    # pysqlite's own transaction handling breaks savepoints; let SQLAlchemy emit BEGIN (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -97,58 +98,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-class _SqliteBegin:
-    """How one SQLite database's transactions begin: a writer takes the write lock up front, waiting its turn.
-
-    A deferred transaction that has read and then writes cannot wait for the lock: if another writer
-    committed since it read, SQLite refuses it at once ("database is locked", whatever the busy timeout).
-    So writers BEGIN IMMEDIATE; reads stay deferred (in WAL they never wait). The writers of this process
-    queue first on a lock of its own, in Python: SQLite's busy handler polls with sleeps of up to 100 ms,
-    and twenty writers waiting there wasted most of their time (bench/concurrent_writes.py). Other
-    processes (web workers, the scheduler, the CLI) meet at SQLite's lock.
-    """
-
-    def __init__(self) -> None:
-        self.gate = threading.Lock()
-
-    def begin(self, conn: Any) -> None:
-        options = conn.get_execution_options()
-        immediate = options.get("sqlite_begin") == "IMMEDIATE"
-        wait_ms = int(options.get("sqlite_busy_ms", BUSY_TIMEOUT_MS))
-        if immediate and not conn.info.get(_GATED):
-            if not self.gate.acquire(timeout=wait_ms / 1000):
-                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
-            conn.info[_GATED] = True
-        try:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        except BaseException:
-            self.end(conn)
-            raise
-
-    def end(self, conn: Any, *_args: Any) -> None:
-        """The transaction is over (commit, rollback, or its connection back in the pool): the next writer."""
-        if conn.info.pop(_GATED, False):
-            self.gate.release()
-
-    def listen(self, engine: Engine) -> None:
-        event.listen(engine, "begin", self.begin)
-        event.listen(engine, "commit", self.end)
-        event.listen(engine, "rollback", self.end)
-        event.listen(engine.pool, "checkin", lambda _dbapi_conn, record: self.end(record))
+def _sqlite_begin(conn: Any) -> None:
+    # A writer takes the write lock up front (BEGIN IMMEDIATE), waiting its turn. A deferred transaction that
+    # has read and then writes cannot wait for the lock: if another writer committed since it read, SQLite
+    # refuses it at once ("database is locked", whatever the busy timeout). Reads stay deferred: in WAL
+    # they never wait.
+    options = conn.get_execution_options()
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get('sqlite_busy_ms', BUSY_TIMEOUT_MS))}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_begin") == "IMMEDIATE" else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
     echo = get_settings().sql_echo
     if url.startswith("sqlite"):
-        # Up to a connection for each request a worker runs at once (its thread pool's 40): a writer waiting
-        # its turn holds one, and a reader must never wait behind the writers for one.
+        # A connection for each request a worker runs at once (its thread pool has 40): SQLite's are cheap.
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False}, echo=echo, pool_size=10, max_overflow=30
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        _SqliteBegin().listen(engine)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=echo)
 
@@ -163,22 +132,62 @@ def _writer(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
-def get_session(request: Request) -> Iterator[Session]:
+@dataclass
+class _Queues:
+    """What one event loop's requests (one worker process's) wait on before they take a worker thread."""
+
+    connections: asyncio.Semaphore  # as many as the pool has connections
+    writer: asyncio.Lock | None  # SQLite: one writer's turn at a time
+
+
+_QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Engine, _Queues]]" = weakref.WeakKeyDictionary()
+
+
+def _queues(engine: Engine) -> _Queues:
+    by_engine = _QUEUES.setdefault(asyncio.get_running_loop(), {})
+    if engine not in by_engine:
+        pool = engine.pool  # a QueuePool holds size() connections and _max_overflow more; another pool, any number
+        size = pool.size() + max(pool._max_overflow, 0) if isinstance(pool, sa.QueuePool) else 1_000
+        lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        by_engine[engine] = _Queues(asyncio.Semaphore(size), lock)
+    return by_engine[engine]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session; UnitOfWorkRoute commits or rolls it back before the response is sent.
 
-    The connection (and on SQLite a writer's write lock) is taken here, in a worker thread: waiting for the
-    pool or the lock must never hold up the event loop, which serves every other request of the worker.
+    A request waits on the event loop, where waiting costs nothing, for a free connection and, on SQLite,
+    for its turn among this process's writers; only then does it take a worker thread to connect (and
+    BEGIN IMMEDIATE). A thread never waits for the pool or for a writer: twenty writers waiting in threads
+    on SQLite's busy handler, which polls with sleeps of up to 100 ms, wasted most of their time, and forty
+    would hold every thread the writer ahead of them needs (bench/concurrent_writes.py).
     """
     engine = get_engine()
-    with Session(engine if request.method in SAFE_METHODS else _writer(engine), expire_on_commit=False) as session:
-        session.connection()
-        enlist(request, session)
-        yield session
+    queues = _queues(engine)
+    writer = request.method not in SAFE_METHODS
+    async with queues.connections:
+        if writer and queues.writer is not None:
+            await queues.writer.acquire()
+            setattr(request.state, _TURN_KEY, queues.writer)
+        session = Session(_writer(engine) if writer else engine, expire_on_commit=False)
+        try:
+            await run_in_threadpool(session.connection)
+            enlist(request, session)
+            yield session
+        finally:
+            await run_in_threadpool(session.close)
+            _end_turn(request)
+
+
+def _end_turn(request: Request) -> None:
+    if (turn := getattr(request.state, _TURN_KEY, None)) is not None:
+        setattr(request.state, _TURN_KEY, None)
+        turn.release()
 
 
 def enlist(request: Request, session: Session) -> None:
     """Make `session` the request's unit of work (a test's override of get_session calls this too)."""
-    setattr(request.state, _STATE_KEY, session)
+    setattr(request.state, _SESSION_KEY, session)
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -205,10 +214,14 @@ class UnitOfWorkRoute(APIRoute):
 
 
 async def _end(request: Request, *, commit: bool) -> None:
-    session = getattr(request.state, _STATE_KEY, None)
-    if session is not None:
-        setattr(request.state, _STATE_KEY, None)
-        await run_in_threadpool(end_unit_of_work, session, commit=commit)
+    """End the unit of work in a worker thread, then hand the next writer its turn."""
+    session = getattr(request.state, _SESSION_KEY, None)
+    try:
+        if session is not None:
+            setattr(request.state, _SESSION_KEY, None)
+            await run_in_threadpool(end_unit_of_work, session, commit=commit)
+    finally:
+        _end_turn(request)
 
 
 def end_unit_of_work(session: Session, *, commit: bool) -> None:
