@@ -112,10 +112,9 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
     echo = get_settings().sql_echo
     if url.startswith("sqlite"):
-        # A connection for each request a worker runs at once (its thread pool has 40): SQLite's are cheap.
-        engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False}, echo=echo, pool_size=10, max_overflow=30
-        )
+        # SQLAlchemy's pool (5 connections and 10 more): a larger one let more readers run at once, which only
+        # slowed writers and readers alike (bench/concurrent_writes.py, one worker, 20 and 40 writers).
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -165,18 +164,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     engine = get_engine()
     queues = _queues(engine)
     writer = request.method not in SAFE_METHODS
-    async with queues.connections:
-        if writer and queues.writer is not None:
-            await queues.writer.acquire()
-            setattr(request.state, _TURN_KEY, queues.writer)
-        session = Session(_writer(engine) if writer else engine, expire_on_commit=False)
-        try:
-            await run_in_threadpool(session.connection)
-            enlist(request, session)
-            yield session
-        finally:
-            await run_in_threadpool(session.close)
-            _end_turn(request)
+    if writer and queues.writer is not None:
+        # Its turn first: a writer waiting for it holds no connection that a reader could use.
+        await queues.writer.acquire()
+        setattr(request.state, _TURN_KEY, queues.writer)
+    try:
+        async with queues.connections:
+            session = Session(_writer(engine) if writer else engine, expire_on_commit=False)
+            try:
+                await run_in_threadpool(session.connection)
+                enlist(request, session)
+                yield session
+            finally:
+                await run_in_threadpool(session.close)
+    finally:
+        _end_turn(request)
 
 
 def _end_turn(request: Request) -> None:
