@@ -9,11 +9,11 @@ from compound.audit import service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.export import csv_chunks
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=UnitOfWorkRoute)
 CSV_COLUMNS = [
     "id",
     "at",

@@ -15,10 +15,10 @@ from compound.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from compound.kit.db import SessionDep
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], route_class=UnitOfWorkRoute)
 
 
 def _read(session: SessionDep, user) -> UserRead:

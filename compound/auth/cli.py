@@ -9,8 +9,8 @@ import typer
 from compound.audit.service import Actor, set_actor
 from compound.auth import service
 from compound.auth.models import Role, User
-from compound.kit.db import session_scope
 from compound.kit.errors import AppError
+from compound.kit.unit_of_work import session_scope
 from compound.register.models import Compound
 
 users_app = typer.Typer(help="Users: add, list, reset a password, disable.", no_args_is_help=True)

@@ -18,14 +18,14 @@ from compound.auth.deps import (
 )
 from compound.auth.permissions import Perm
 from compound.auth.service import LoginRefused, Principal, TooManyAttempts
-from compound.kit.db import SessionDep
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.i18n import ngettext
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 PRE_CSRF_COOKIE = "compound_login_csrf"
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from compound.auth import passwords
 from compound.auth.models import ApiToken, LoginAttempt, Role, User, UserCompound, WebSession
-from compound.kit import clock
+from compound.kit import clock, unit_of_work
 from compound.kit.errors import AppError, Conflict, InvalidInput, NotFound
 from compound.kit.i18n import gettext as _
 
@@ -29,6 +29,8 @@ DISPLAY_NAME_LENGTH = 100
 # format marks (right-to-left overrides), line and paragraph separators, and code points without a meaning.
 UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 THROTTLED = "throttled"  # the reason logged for a try refused while its user name or address waits
+# A page view or API call notes the time at most this often: a read should not always be a write.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 class LoginRefused(AppError):
@@ -110,8 +112,9 @@ def _log_attempt(session: Session, *, username: str, ip: str, now: datetime, suc
         log.info("login ok user=%r ip=%s", username, ip)
     else:
         log.warning("login refused user=%r ip=%s reason=%s", username, ip, reason)
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason))
-    session.flush()
+    # Kept even though the login is refused: that is what throttling counts.
+    row = dict(username=username[:64], ip=ip[:64], at=now, success=success, reason=reason)
+    unit_of_work.outlives_refusal(session, sa.insert(LoginAttempt.__table__).values(**row))
 
 
 def authenticate(session: Session, *, username: str, password: str, ip: str) -> User:
@@ -175,6 +178,16 @@ def reach(session: Session, user: User) -> frozenset[int]:
     return compound_ids_of(session, user.id)
 
 
+def _touch(session: Session, column: sa.Column, *, row_id: int, now: datetime) -> None:
+    """Note the use of a session or token, as bookkeeping: outside the request's transaction, skipped when busy.
+
+    Only if no other request noted it meanwhile, so twenty requests at once write it once.
+    """
+    t = column.table
+    stale = sa.or_(column.is_(None), column < now - TOUCH_EVERY)
+    unit_of_work.bookkeeping(session, sa.update(t).where(t.c.id == row_id, stale).values({column.name: now}))
+
+
 def principal_from_session(session: Session, token: str) -> Principal | None:
     """The live session behind a cookie token, touched; None if unknown, revoked, idle or expired."""
     now = clock.now()
@@ -188,9 +201,8 @@ def principal_from_session(session: Session, token: str) -> Principal | None:
     ws, user = row
     if ws.revoked_at is not None or not user.is_active or now >= ws.expires_at or now - ws.last_seen_at >= IDLE_TIMEOUT:
         return None
-    # Touch at most once a minute: a page view should not always be a write.
-    if now - ws.last_seen_at > timedelta(minutes=1):
-        ws.last_seen_at = now
+    if now - ws.last_seen_at > TOUCH_EVERY:
+        _touch(session, WebSession.__table__.c.last_seen_at, row_id=ws.id, now=now)
     return Principal(user=user, compound_ids=reach(session, user), session=ws)
 
 
@@ -206,8 +218,8 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     api_token, user = row
     if api_token.revoked_at is not None or not user.is_active:
         return None
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
-        api_token.last_used_at = now
+    if api_token.last_used_at is None or now - api_token.last_used_at > TOUCH_EVERY:
+        _touch(session, ApiToken.__table__.c.last_used_at, row_id=api_token.id, now=now)
     return Principal(user=user, compound_ids=reach(session, user))
 
 

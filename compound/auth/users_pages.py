@@ -17,13 +17,13 @@ from compound.auth.deps import PrincipalDep, Require
 from compound.auth.models import Role
 from compound.auth.permissions import Perm
 from compound.auth.service import Principal
-from compound.kit.db import SessionDep
 from compound.kit.errors import Conflict, InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 # Fields are read as plain text, within a generous bound, and checked below: the rules then speak in words.
 TEXT = Form(max_length=1000)
 Problems = dict[str, str]  # field → message
@@ -50,17 +50,23 @@ def _page(
     return render(request, "auth/users.html", context, status_code=status_code)
 
 
-def _check(problems: Problems, check: Callable[[], Any]) -> Any:
-    """Run one check; a refusal naming a field is noted beside that field instead of ending the request."""
+def _check(problems: Problems, check: Callable[[], Any], session: Session | None = None) -> Any:
+    """Run one check; a refusal naming a field is noted beside that field instead of ending the request.
+
+    A service's check runs in a savepoint: what it wrote before refusing is undone at once, so the page drawn
+    next shows the users as they are (the 422 then rolls the request back as a whole).
+    """
     try:
-        return check()
+        if session is None:
+            return check()
+        with session.begin_nested():
+            return check()
     except (InvalidInput, Conflict) as exc:
         problems.setdefault(exc.field or "form", exc.message)
         return None
 
 
 def _refused(request: Request, session: Session, principal: Principal, **form: Any) -> Response:
-    session.rollback()  # whatever a service wrote before it refused is not committed with the form
     return _page(request, session, principal, status_code=422, **form)
 
 
@@ -100,6 +106,7 @@ def create_user(
                 compound_ids=compound_ids,
                 all_compounds=all_compounds,
             ),
+            session,
         )
     if problems:
         return _refused(request, session, principal, new={"values": typed, "errors": problems})
@@ -117,7 +124,7 @@ def set_active(
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
     problems: Problems = {}
-    _check(problems, lambda: service.update_user(session, principal=principal, user=user, is_active=active))
+    _check(problems, lambda: service.update_user(session, principal=principal, user=user, is_active=active), session)
     if problems:  # beside the button, whatever field the refusal named
         errors = {"active": next(iter(problems.values()))}
         return _refused(request, session, principal, rows={user_id: {"values": {}, "errors": errors}})
@@ -140,7 +147,7 @@ def reset_password(
 ) -> Response:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
     problems: Problems = {}
-    _check(problems, lambda: service.set_password(session, user=user, password=password))
+    _check(problems, lambda: service.set_password(session, user=user, password=password), session)
     if problems:
         return _refused(request, session, principal, rows={user_id: {"values": {}, "errors": problems}})
     flash(
@@ -179,7 +186,7 @@ def edit_user(
             # The box is shown only to an administrator of every compound; nobody else changes it.
             "all_compounds": all_compounds if principal.unrestricted else None,
         }
-        _check(problems, lambda: service.update_user(session, principal=principal, user=user, **update))
+        _check(problems, lambda: service.update_user(session, principal=principal, user=user, **update), session)
     if problems:
         return _refused(request, session, principal, rows={user_id: {"values": typed, "errors": problems}})
     flash(request, _("%(name)s was updated.", name=user.username))

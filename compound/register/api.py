@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.params import MAX_OFFSET, RefId
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register import service
 from compound.register.deps import AccountDep, BuildingDep, CompoundDep, MayAddCompound, ZoneDep
 from compound.register.models import AccountKind, Payer, ZoneKind
@@ -26,7 +26,7 @@ from compound.register.schemas import (
     ZoneUpdate,
 )
 
-router = APIRouter(prefix="/api", tags=["register"])
+router = APIRouter(prefix="/api", tags=["register"], route_class=UnitOfWorkRoute)
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import Depends
 
 from compound.auth.deps import PrincipalDep
-from compound.kit.db import SessionDep
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep
 from compound.register import service
 from compound.register.models import Account, Building, Compound, Zone
 from compound.register.service import check_may_add_compound

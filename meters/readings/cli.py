@@ -38,7 +38,7 @@ def import_command(
     Exit status: 0 every row saved; 2 some saved, others refused (--partial); 1 nothing saved.
     """
     from compound.audit.service import Actor, set_actor
-    from compound.kit.db import session_scope
+    from compound.kit.unit_of_work import session_scope
     from meters.readings.importer import ImportRefused, find_compound, import_file
 
     out, err = Console(), Console(stderr=True)
