@@ -91,7 +91,8 @@ def build(url: str, n: int, csv_path: Path) -> int:
 
 def timed_import(url: str, cid: int, csv_path: Path) -> tuple[float, int, int]:
     """Seconds from reading the file to the commit, as `compound readings import FILE --partial` does it."""
-    from compound.kit.db import make_engine, session_scope
+    from compound.kit.db import make_engine
+    from compound.kit.unit_of_work import session_scope
     from compound.register.models import Compound
     from meters.readings.importer import import_file
 

@@ -145,7 +145,14 @@ def free_port() -> int:
 
 
 def start_server(
-    args: list[str], *, cwd: Path, env: dict[str, str], port: int, path: str, headers: dict[str, str]
+    args: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    workers: int = 2,
 ) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
@@ -158,7 +165,7 @@ def start_server(
             "--port",
             str(port),
             "--workers",
-            "2",
+            str(workers),
             "--log-level",
             "warning",
         ],

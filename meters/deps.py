@@ -6,9 +6,9 @@ from fastapi import Depends
 from sqlmodel import Session
 
 from compound.kit import lookups
-from compound.kit.db import SessionDep
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep
 from compound.register.deps import CompoundDep
 from meters.models import Meter, Seal, Transformer, UnmeteredUse
 

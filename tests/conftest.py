@@ -21,11 +21,13 @@ os.environ.setdefault("COMPOUND_ENVIRONMENT", "test")
 os.environ.setdefault("COMPOUND_DEFAULT_LOCALE", "en")
 os.environ.setdefault("COMPOUND_LOCALE", "en")
 
+from fastapi import Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from compound.kit import clock, i18n  # noqa: E402
-from compound.kit.db import get_engine, get_session  # noqa: E402
+from compound.kit.db import get_engine  # noqa: E402
+from compound.kit.unit_of_work import enlist, get_session  # noqa: E402
 from compound.shell.migrate import upgrade  # noqa: E402
 from compound.shell.packages import contributions  # noqa: E402
 
@@ -88,17 +90,14 @@ def app(session: Session):
 
     application = create_app()
 
-    def _session() -> Iterator[Session]:
+    def _session(request: Request) -> Iterator[Session]:
         _grant_every_compound(session)
         # What the test set up before the request counts as committed, as it would be in real life:
-        # a request that fails rolls back only its own work.
+        # a request that fails rolls back only its own work. The route commits or rolls back the rest
+        # (savepoints of the test's transaction), as it does with the real get_session.
         session.commit()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        enlist(request, session)
+        yield session
 
     application.dependency_overrides[get_session] = _session
     return application
@@ -126,13 +125,14 @@ def anon(app) -> Iterator[TestClient]:
 @pytest.fixture
 def client_as(app, session: Session):
     """client_as(role[, compound, ...]): a client using an API token of a new user with that role, who sees
-    the compounds given (default: every compound the test makes)."""
+    the compounds given (default: every compound the test makes; an admin given none is an administrator of
+    every compound, as `compound users add NAME --role admin` makes one)."""
     from tests.personas import bearer, make_user
 
     opened = []
 
     def make(role, *compounds) -> TestClient:
-        user = make_user(session, role=role, compounds=compounds)
+        user = make_user(session, role=role, compounds=compounds, all_compounds=role == "admin" and not compounds)
         if not compounds:
             session.info.setdefault("sees_all", set()).add(user.id)
         c = TestClient(app, raise_server_exceptions=False, headers=bearer(session, user))

@@ -21,14 +21,22 @@ def _hash() -> str:
 
 
 def make_user(
-    session: Session, *, role: Role | str, compounds=(), username: str | None = None, active: bool = True
+    session: Session,
+    *,
+    role: Role | str,
+    compounds=(),
+    username: str | None = None,
+    active: bool = True,
+    all_compounds: bool = False,
 ) -> User:
+    # A counter, not id(object()): CPython reuses the address of a freed object, so two personas could collide.
     user = User(
-        username=username or f"{Role(role).value}-{id(object())}",
+        username=username or f"{Role(role).value}-{next(_numbers)}",
         role=Role(role),
         password_hash=_hash(),
         display_name=f"Test {role}",
         is_active=active,
+        all_compounds=all_compounds,
     )
     session.add(user)
     session.flush()

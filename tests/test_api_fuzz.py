@@ -200,8 +200,12 @@ def make_world(session: Session, *, role: Role) -> World:
     seal = add_seal(session, compound=c, meter=flat, number="S-1", sealed_date=date(2026, 1, 5), sealed_by="Li")
     transformer = make_transformer(session, compound=c, feeder=feeder)
     lamps = make_unmetered(session, compound=c, parent=feeder, lamp_count=20, lamp_watts=60, hours_per_day=11)
-    # Usernames of their own: personas' default name can repeat within one test.
-    caller = make_user(session, role=role, compounds=[c], username=f"fuzz-caller-{c.id}")
+    # Usernames of their own: personas' default name can repeat within one test. An admin caller is one of every
+    # compound, who may call every admin operation (one of some compounds is refused adding a compound or making
+    # another admin of every compound: tests/compound/test_users.py).
+    caller = make_user(
+        session, role=role, compounds=[c], username=f"fuzz-caller-{c.id}", all_compounds=role == Role.admin
+    )
     other = make_user(session, role=Role.maintenance, compounds=[c], username=f"fuzz-other-{c.id}")
     # The real token_id is a spare one, so that revoking it does not log the caller out.
     _plain, spare = create_token(session, user=caller, name="spare")
@@ -283,6 +287,8 @@ def readings_csv(world: World) -> st.SearchStrategy[bytes]:
 # Known-good requests: they reach the deep end of operations whose generated bodies rarely pass the app's own
 # checks, so these 2xx responses get their schema checked too. label -> (path ids, query, body) from the world.
 AT = "2026-10-30T08:00:00+08:00"
+# November's first morning: the flat was read in October, so only a November estimate may be made.
+ESTIMATE_AT = "2026-11-01T08:00:00+08:00"
 SEEDS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "POST /api/users": lambda w: [
         {
@@ -364,7 +370,7 @@ SEEDS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
         }
     ],
     "POST /api/compounds/{compound_id}/meters/{meter_id}/estimate": lambda w: [
-        {"path": {"meter_id": w.row["flat"].id}, "body": {"at": AT}}
+        {"path": {"meter_id": w.row["flat"].id}, "body": {"at": ESTIMATE_AT}}
     ],
     "POST /api/compounds/{compound_id}/readings/import": lambda w: [
         {

@@ -20,7 +20,10 @@ class AuditEntry(SQLModel, table=True):
     # None for installation-level changes (users, logins).
     compound_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("compound.id")))
     at: datetime = at_field()
-    user_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, index=True))
+    user_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, index=True))  # who did it
+    # The user an installation-level entry is about (a user, their token, their login): such an entry belongs
+    # to that user's compounds, and only their readers see it.
+    subject_user_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, index=True))
     username: str = Field(default="", sa_column=sa.Column(sa.String(64), nullable=False))
     ip: str = Field(default="", sa_column=sa.Column(sa.String(64), nullable=False))
     action: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))

@@ -1,8 +1,5 @@
 """The audit trail: a filtered list (JSON and page) and a CSV export. Read-only by design."""
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,11 +8,12 @@ from fastapi.responses import Response, StreamingResponse
 from compound.audit import service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
-from compound.auth.permissions import Perm, allowed
-from compound.kit.db import SessionDep
+from compound.auth.permissions import Perm
+from compound.kit.export import csv_chunks
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=UnitOfWorkRoute)
 CSV_COLUMNS = [
     "id",
     "at",
@@ -33,9 +31,7 @@ CSV_COLUMNS = [
 
 def _filter(principal: PrincipalDep, query: Annotated[AuditQuery, Depends()]) -> service.AuditFilter:
     return service.AuditFilter(
-        compound_ids=principal.compound_ids,
-        include_installation=allowed(principal.role, Perm.users_manage),
-        **query.model_dump(),
+        compound_ids=principal.compound_ids, everything=principal.unrestricted, **query.model_dump()
     )
 
 
@@ -70,34 +66,24 @@ def audit_page(
 
 @router.get("/audit.csv", include_in_schema=False, dependencies=[Require(Perm.audit_view)])
 def audit_csv(session: SessionDep, audit_filter: FilterDep) -> StreamingResponse:
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        buf.write("\ufeff")  # so Excel opens the Chinese text as UTF-8
-        writer.writerow(CSV_COLUMNS)
-        for e in service.iter_entries(session, filter=audit_filter):
-            writer.writerow(
-                [
-                    e.id,
-                    e.at.isoformat(),
-                    e.compound_id or "",
-                    e.username,
-                    e.ip,
-                    e.action,
-                    e.object_type,
-                    e.object_id,
-                    e.summary,
-                    e.before or "",
-                    e.after or "",
-                ]
-            )
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-        yield buf.getvalue()
-
+    rows = (
+        [
+            e.id,
+            e.at.isoformat(),
+            e.compound_id,
+            e.username,
+            e.ip,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.summary,
+            e.before,
+            e.after,
+        ]
+        for e in service.iter_entries(session, filter=audit_filter)
+    )
     return StreamingResponse(
-        rows(),
+        csv_chunks(CSV_COLUMNS, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )

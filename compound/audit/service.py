@@ -76,10 +76,16 @@ def _dump(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _subject(obj: Any) -> int | None:
+    """The user a row is about: the user itself, or the user a token, session or grant belongs to."""
+    return getattr(obj, "id", None) if type(obj).__name__ == "User" else getattr(obj, "user_id", None)
+
+
 def _entry(session: OrmSession, action: str, obj: Any, before: dict | None, after: dict | None) -> dict:
     actor: Actor = session.info.get("actor", SYSTEM)
     return {
         "compound_id": getattr(obj, "compound_id", None) if type(obj).__name__ != "Compound" else obj.id,
+        "subject_user_id": _subject(obj),
         "at": clock.now(),
         "user_id": actor.user_id,
         "username": actor.username,
@@ -134,16 +140,19 @@ def record(
     object_type: str,
     object_id: str = "",
     compound_id: int | None = None,
+    subject_user_id: int | None = None,
     summary: str = "",
     before: dict | None = None,
     after: dict | None = None,
     actor: Actor | None = None,
 ) -> None:
-    """An entry for work the listener cannot see: logins, bulk SQL, exports."""
+    """An entry for work the listener cannot see: logins, bulk SQL, exports. subject_user_id: the user an
+    entry without a compound is about (it then belongs to that user's compounds)."""
     actor = actor or session.info.get("actor", SYSTEM)
     session.execute(
         sa.insert(AuditEntry.__table__).values(
             compound_id=compound_id,
+            subject_user_id=subject_user_id,
             at=clock.now(),
             user_id=actor.user_id,
             username=actor.username,
@@ -189,7 +198,7 @@ def record_created(session: Session, *, object_type: str, rows: list[dict[str, A
 @dataclass(frozen=True)
 class AuditFilter:
     compound_ids: frozenset[int]  # what the reader may see
-    include_installation: bool = False  # users and logins (no compound)
+    everything: bool = False  # an administrator of every compound: also entries of no compound and no user
     compound_id: int | None = None
     object_type: str | None = None
     object_id: str | None = None
@@ -200,12 +209,23 @@ class AuditFilter:
     timezone: str = "Asia/Shanghai"  # the day boundaries of since/until
 
 
+def _scope(f: AuditFilter) -> sa.ColumnElement[bool]:
+    """The reader's compounds' entries, and those about the users of these compounds (users, tokens, logins)."""
+    from compound.auth.models import UserCompound
+
+    c = AuditEntry.__table__.c
+    uc = UserCompound.__table__.c
+    their_users = sa.select(uc.user_id).where(uc.compound_id.in_(f.compound_ids))
+    return sa.or_(
+        c.compound_id.in_(f.compound_ids), sa.and_(c.compound_id.is_(None), c.subject_user_id.in_(their_users))
+    )
+
+
 def _query(f: AuditFilter) -> sa.Select:
     c = AuditEntry.__table__.c
-    scope = c.compound_id.in_(f.compound_ids)
-    if f.include_installation:
-        scope = sa.or_(scope, c.compound_id.is_(None))
-    q = sa.select(AuditEntry).where(scope)
+    q = sa.select(AuditEntry)
+    if not f.everything:
+        q = q.where(_scope(f))
     if f.compound_id is not None:
         q = q.where(c.compound_id == f.compound_id)
     for column, value in (

@@ -15,10 +15,10 @@ from compound.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from compound.kit.db import SessionDep
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], route_class=UnitOfWorkRoute)
 
 
 def _read(session: SessionDep, user) -> UserRead:
@@ -40,15 +40,7 @@ def list_users(session: SessionDep, principal: PrincipalDep) -> list[UserRead]:
 
 @router.post("/users", response_model=UserRead, status_code=201, dependencies=[Require(Perm.users_manage)])
 def create_user(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> UserRead:
-    service.check_grantable(principal=principal, compound_ids=data.compound_ids)
-    user = service.create_user(
-        session,
-        username=data.username,
-        password=data.password,
-        role=data.role,
-        display_name=data.display_name,
-        compound_ids=data.compound_ids,
-    )
+    user = service.add_user(session, principal=principal, **data.model_dump())
     return _read(session, user)
 
 
@@ -67,9 +59,22 @@ def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, principa
 @router.post("/users/{user_id}/password", response_model=UserRead, dependencies=[Require(Perm.users_manage)])
 def reset_password(user_id: IdPath, data: PasswordReset, session: SessionDep, principal: PrincipalDep) -> UserRead:
     user = service.get_visible_user(session, principal=principal, user_id=user_id)
-    service.set_password(session, user=user, password=data.password)
-    service.revoke_sessions(session, user_id=user.id)
+    service.set_password(session, user=user, password=data.password)  # also ends their sessions and tokens
     return _read(session, user)
+
+
+@router.get("/users/{user_id}/tokens", response_model=list[TokenRead], dependencies=[Require(Perm.users_manage)])
+def list_user_tokens(user_id: IdPath, session: SessionDep, principal: PrincipalDep) -> list[TokenRead]:
+    user = service.get_visible_user(session, principal=principal, user_id=user_id)
+    return [TokenRead.model_validate(t) for t in service.list_tokens(session, user=user)]
+
+
+@router.post(
+    "/users/{user_id}/tokens/{token_id}/revoke", response_model=TokenRead, dependencies=[Require(Perm.users_manage)]
+)
+def revoke_user_token(user_id: IdPath, token_id: IdPath, session: SessionDep, principal: PrincipalDep) -> TokenRead:
+    user = service.get_visible_user(session, principal=principal, user_id=user_id)
+    return TokenRead.model_validate(service.revoke_token(session, user=user, token_id=token_id))
 
 
 @router.get("/tokens", response_model=list[TokenRead], dependencies=[Require(Perm.self_service)])

@@ -9,14 +9,15 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from compound.audit.service import Actor, set_actor
 from compound.auth import service
 from compound.auth.permissions import Perm, allowed
 from compound.auth.service import Principal
-from compound.kit.db import get_session
 from compound.kit.errors import AppError
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import get_session
 
 SESSION_COOKIE = "compound_session"
 CSRF_FIELD = "csrf_token"
@@ -61,10 +62,11 @@ async def _check_csrf(request: Request, expected: str) -> None:
 async def current_principal(request: Request, session=Depends(get_session)) -> Principal:
     """The logged-in user (session cookie) or script (bearer token); 401 if neither."""
     principal: Principal | None = None
+    # The queries run in a worker thread, as every other database call: never on the event loop.
     if token := _bearer(request):
-        principal = service.principal_from_token(session, token)
+        principal = await run_in_threadpool(service.principal_from_token, session, token)
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        principal = service.principal_from_session(session, cookie)
+        principal = await run_in_threadpool(service.principal_from_session, session, cookie)
         if principal and request.method not in SAFE_METHODS:
             await _check_csrf(request, principal.csrf_token)
     if principal is None:

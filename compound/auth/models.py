@@ -30,6 +30,11 @@ class User(SQLModel, table=True):
     role: Role = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     is_active: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
     is_demo: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    # An administrator of every compound, present and future (user_compound rows aside). Only such an
+    # administrator may manage another, make one, or add a compound.
+    all_compounds: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     created_at: datetime | None = created_at_field()
     password_changed_at: datetime | None = at_field(nullable=True)
 

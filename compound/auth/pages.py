@@ -18,13 +18,14 @@ from compound.auth.deps import (
 )
 from compound.auth.permissions import Perm
 from compound.auth.service import LoginRefused, Principal, TooManyAttempts
-from compound.kit.db import SessionDep
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
+from compound.kit.i18n import ngettext
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 PRE_CSRF_COOKIE = "compound_login_csrf"
 
 
@@ -81,7 +82,7 @@ def login(
         return _login_page(request, session, error=exc.message, username=username, status_code=exc.status_code)
     token, _ws = service.start_session(session, user=user, ip=ip, user_agent=request.headers.get("user-agent", ""))
     set_actor(session, Actor(user_id=user.id, username=user.username, ip=ip))
-    record(session, action="login", object_type="user", object_id=str(user.id))
+    record(session, action="login", object_type="user", object_id=str(user.id), subject_user_id=user.id)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -100,17 +101,49 @@ def logout(request: Request, session: SessionDep) -> Response:
     principal: Principal = request.state.principal
     if principal.session is not None:
         service.end_session(session, web_session=principal.session)
-    record(session, action="logout", object_type="user", object_id=str(principal.user.id))
+    record(
+        session,
+        action="logout",
+        object_type="user",
+        object_id=str(principal.user.id),
+        subject_user_id=principal.user.id,
+    )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
+def _account(request: Request, session: SessionDep, principal: Principal, *, new_token: str | None = None) -> dict:
+    return {
+        "tokens": service.list_tokens(session, user=principal.user),
+        "new_token": new_token,
+        "sessions": service.list_sessions(session, user=principal.user),
+        "this_session": principal.session.id if principal.session else None,
+    }
+
+
 @router.get("/account", dependencies=[Require(Perm.self_service)])
 def account_page(request: Request, session: SessionDep) -> Response:
     principal: Principal = request.state.principal
-    tokens = service.list_tokens(session, user=principal.user)
-    return render(request, "auth/account.html", {"tokens": tokens, "new_token": None})
+    return render(request, "auth/account.html", _account(request, session, principal))
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[Require(Perm.self_service)])
+def end_session(request: Request, session: SessionDep, session_id: IdPath) -> Response:
+    principal: Principal = request.state.principal
+    service.end_user_session(session, user=principal.user, session_id=session_id)
+    flash(request, _("That session was ended."))
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/end-others", dependencies=[Require(Perm.self_service)])
+def end_other_sessions(request: Request, session: SessionDep) -> Response:
+    principal: Principal = request.state.principal
+    ended = service.revoke_sessions(
+        session, user_id=principal.user.id, except_id=principal.session.id if principal.session else None
+    )
+    flash(request, ngettext("%(num)s other session was ended.", "%(num)s other sessions were ended.", ended))
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/password", dependencies=[Require(Perm.self_service)])
@@ -127,7 +160,7 @@ def change_password(
     service.change_password(
         session, user=principal.user, current=current_password, new=new_password, keep=principal.session
     )
-    flash(request, _("Your password was changed. Your other sessions were ended."))
+    flash(request, _("Your password was changed. Your other sessions were ended and your API tokens were revoked."))
     return RedirectResponse("/account", status_code=303)
 
 
@@ -135,9 +168,8 @@ def change_password(
 def create_token(request: Request, session: SessionDep, name: Annotated[str, Form(max_length=100)] = "") -> Response:
     principal: Principal = request.state.principal
     plain, _row = service.create_token(session, user=principal.user, name=name)
-    tokens = service.list_tokens(session, user=principal.user)
     # Shown once, on this response only; never stored in plain.
-    return render(request, "auth/account.html", {"tokens": tokens, "new_token": plain}, status_code=201)
+    return render(request, "auth/account.html", _account(request, session, principal, new_token=plain), status_code=201)
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(Perm.self_service)])

@@ -16,12 +16,14 @@ class UserCreate(UserBase):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     password: str = Field(min_length=1, max_length=256)
     compound_ids: list[int] = Field(default_factory=list, max_length=1000)
+    all_compounds: bool = Field(default=False, description="An administrator of every compound, present and future")
 
 
 class UserUpdate(BaseModel):
     display_name: str | None = Field(default=None, max_length=100)
     role: Role | None = None
     compound_ids: list[int] | None = Field(default=None, max_length=1000)
+    all_compounds: bool | None = None
     is_active: bool | None = None
 
 
@@ -34,6 +36,7 @@ class UserRead(UserBase):
     id: int
     username: str
     is_active: bool
+    all_compounds: bool = False
     compound_ids: list[int] = Field(default_factory=list)
     created_at: datetime | None = None
 

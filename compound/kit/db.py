@@ -1,18 +1,15 @@
-"""Engine, sessions and the column types every package shares."""
+"""The engine and the column types every package shares (the request's session: compound/kit/unit_of_work.py)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn, PrimaryKeyConstraint
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, SQLModel
 
 from compound.kit.settings import get_settings
 
@@ -129,6 +126,11 @@ def created_at_field() -> Any:
     return Field(default=None, sa_column=sa.Column(AwareDateTime(), nullable=False, server_default=sa.func.now()))
 
 
+# How long a SQLite writer waits for the write lock before "database is locked" (a writer of another
+# process, the scheduler or the CLI, holding it); this process's writers queue before that, on the event loop.
+BUSY_TIMEOUT_MS = 10_000
+# Bookkeeping waits this long and then gives up: no request waits for, or fails on, its bookkeeping.
+BOOKKEEPING_WAIT_MS = 50
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks savepoints; let SQLAlchemy emit BEGIN (see _sqlite_begin).
     dbapi_conn.isolation_level = None
@@ -136,22 +138,30 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the write lock up front (BEGIN IMMEDIATE), waiting its turn. A deferred transaction that
+    # has read and then writes cannot wait for the lock: if another writer committed since it read, SQLite
+    # refuses it at once ("database is locked", whatever the busy timeout). Reads stay deferred: in WAL
+    # they never wait.
+    options = conn.get_execution_options()
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get('sqlite_busy_ms', BUSY_TIMEOUT_MS))}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_begin") == "IMMEDIATE" else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
+    echo = get_settings().sql_echo
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, echo=get_settings().sql_echo)
+        # SQLAlchemy's pool (5 connections and 10 more): a larger one let more readers run at once, which only
+        # slowed writers and readers alike (bench/concurrent_writes.py, one worker, 20 and 40 writers).
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=get_settings().sql_echo)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, echo=echo)
 
 
 @lru_cache
@@ -159,27 +169,6 @@ def get_engine() -> Engine:
     return make_engine()
 
 
-def get_session() -> Iterator[Session]:
-    """The request's session: commits when the request succeeds, rolls back when it fails."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """The same contract for the CLI and jobs."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
+def writer(engine: Engine) -> Engine:
+    """The same engine, its transactions taking SQLite's write lock when they begin."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")

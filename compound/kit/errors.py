@@ -30,3 +30,9 @@ class Conflict(AppError):
 
 class InvalidInput(AppError):
     status_code = 422
+
+
+class Busy(AppError):
+    """The database stayed busy longer than a request waits: nothing was done, try again."""
+
+    status_code = 503

@@ -188,13 +188,15 @@ def submit(
     compound: Any,
     save: Callable[[], tuple[str, str]],
 ) -> Response:
-    """Run `save` (which returns the flash message and where to go); a refusal shows the form again."""
+    """Run `save` (which returns the flash message and where to go); a refusal shows the form again.
+
+    The refusal's 422 rolls the request back (UnitOfWorkRoute); the savepoint undoes at once what `save`
+    flushed before it gave up, so the form is drawn from the register as it is.
+    """
     try:
-        message, target = save()
+        with session.begin_nested():
+            message, target = save()
     except AppError as exc:
-        if not isinstance(exc, FormProblem):
-            # Whatever the service wrote before it gave up must not be committed with the form.
-            session.rollback()
         page.error = exc
         return show_form(request, page, compound, status_code=422)
     flash(request, message)

@@ -4,17 +4,20 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from compound.kit.errors import AppError
+from compound.kit.errors import AppError, Busy
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import is_busy
 from compound.kit.web import render
 
 log = logging.getLogger(__name__)
+INTERNAL_ERROR = {"error": "InternalError", "detail": "An unexpected error was logged; nothing was saved."}
 
 
 class FieldError(BaseModel):
@@ -125,8 +128,19 @@ def install(app: FastAPI) -> None:
         message = _("Page not found.") if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", {"error": AppError(message)}, status_code=exc.status_code)
 
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(sa.exc.TimeoutError)
+    def database_busy(request: Request, exc: Exception) -> Response:
+        """Busy for longer than a writer waits (a long import holding the lock): a 503 to retry, not a 500."""
+        if not is_busy(exc):
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse(INTERNAL_ERROR, status_code=500)
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        response = app_error(request, Busy(_("The database is busy. Nothing was saved; try again in a moment.")))
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"error": "InternalError", "detail": "An unexpected error was logged; nothing was saved."}
-        return JSONResponse(body, status_code=500)
+        return JSONResponse(INTERNAL_ERROR, status_code=500)

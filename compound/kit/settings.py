@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     default_locale: str = "zh_Hans"
     sql_echo: bool = False
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed (comma-separated).
+    trusted_proxies: str = ""
 
 
 @lru_cache

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.params import MAX_OFFSET, RefId
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register import service
-from compound.register.deps import AccountDep, BuildingDep, CompoundDep, ZoneDep
+from compound.register.deps import AccountDep, BuildingDep, CompoundDep, MayAddCompound, ZoneDep
 from compound.register.models import AccountKind, Payer, ZoneKind
 from compound.register.schemas import (
     AccountCreate,
@@ -26,7 +26,7 @@ from compound.register.schemas import (
     ZoneUpdate,
 )
 
-router = APIRouter(prefix="/api", tags=["register"])
+router = APIRouter(prefix="/api", tags=["register"], route_class=UnitOfWorkRoute)
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
@@ -41,7 +41,9 @@ def list_compounds(session: SessionDep, principal: PrincipalDep) -> object:
     return service.list_compounds(session, ids=principal.compound_ids)
 
 
-@router.post("/compounds", dependencies=[Require(Perm.register_edit)], response_model=CompoundRead, **CREATED)
+@router.post(
+    "/compounds", dependencies=[Require(Perm.register_edit), MayAddCompound], response_model=CompoundRead, **CREATED
+)
 def create_compound(session: SessionDep, principal: PrincipalDep, data: CompoundCreate) -> object:
     return service.create_compound(session, data=data, grant_to=principal.user.id)
 

@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from compound.auth.deps import PrincipalDep
-from compound.kit.db import SessionDep
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep
 from compound.register import service
 from compound.register.models import Account, Building, Compound, Zone
+from compound.register.service import check_may_add_compound
 
 
 def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPath) -> Compound:
@@ -22,6 +23,14 @@ def get_compound(session: SessionDep, principal: PrincipalDep, compound_id: IdPa
 
 
 CompoundDep = Annotated[Compound, Depends(get_compound)]
+
+
+def _may_add_compound(principal: PrincipalDep) -> None:
+    # A dependency, so the refusal comes before the body is read, like a role's.
+    check_may_add_compound(principal)
+
+
+MayAddCompound = Depends(_may_add_compound)
 
 
 def get_zone_or_404(session: SessionDep, compound: CompoundDep, zone_id: IdPath) -> Zone:

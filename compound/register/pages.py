@@ -11,7 +11,6 @@ from starlette.routing import NoMatchFound
 
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.forms import (
     FormDep,
     FormField,
@@ -28,9 +27,10 @@ from compound.kit.forms import (
 )
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register import service
-from compound.register.deps import AccountDep, BuildingDep, CompoundDep, ZoneDep
+from compound.register.deps import AccountDep, BuildingDep, CompoundDep, MayAddCompound, ZoneDep
 from compound.register.models import Account, AccountKind, Compound, Payer, ZoneKind
 from compound.register.schemas import (
     AccountCreate,
@@ -42,7 +42,7 @@ from compound.register.schemas import (
     ZoneUpdate,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 EDIT = [Require(Perm.register_edit)]
 
@@ -148,12 +148,12 @@ def _spike_hint() -> str:
     return _("A reading this many times above the meter's recent average needs confirmation.")
 
 
-@router.get("/compounds/new", name="compound_new", dependencies=EDIT)
+@router.get("/compounds/new", name="compound_new", dependencies=[*EDIT, MayAddCompound])
 def new_compound(request: Request) -> Response:
     return show_form(request, _compound_form(request), None)
 
 
-@router.post("/compounds/new", dependencies=EDIT)
+@router.post("/compounds/new", dependencies=[*EDIT, MayAddCompound])
 def create_compound(request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep) -> Response:
     page = _compound_form(request)
     page.values = read_values(form, page.fields)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from compound.auth.models import UserCompound
+from compound.auth.service import Principal, check_unrestricted
 from compound.kit import lookups
 from compound.kit.errors import Conflict, InvalidInput, NotFound
 from compound.kit.i18n import gettext as _
@@ -72,6 +73,12 @@ def page(limit: int, offset: int) -> tuple[int, int]:
 
 
 # Compounds
+
+
+def check_may_add_compound(principal: Principal) -> None:
+    """A compound's code is unique in the installation, so "code taken" would tell an administrator of one
+    compound that another exists: adding a compound is for an administrator of every compound."""
+    check_unrestricted(principal, _("Only an administrator of every compound may add a compound."))
 
 
 def create_compound(session: Session, *, data: CompoundCreate, grant_to: int | None = None) -> Compound:

@@ -91,4 +91,5 @@ def create_app() -> FastAPI:
 
     for router in packages.routers():
         app.include_router(router, responses=http_errors.ERROR_RESPONSES)
+    security.trust_proxies(app, settings)
     return app

@@ -5,6 +5,7 @@ import os
 import typer
 
 from compound.kit import i18n
+from compound.kit.i18n import gettext as _
 from compound.kit.settings import get_settings
 from compound.shell import migrate, packages
 
@@ -24,10 +25,26 @@ def _locale() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(
+    revision: str = typer.Argument("head"),
+    grant_to: str | None = typer.Option(
+        None,
+        "--grant-to",
+        metavar="APP_ROLE",
+        help="PostgreSQL: then let APP_ROLE, the role the app logs in as, use the tables it does not own: read "
+        "and write them all, but only read and add to the audit trail. Run as the tables' owner.",
+    ),
+) -> None:
     """Bring the schema up to date with the migrations."""
     migrate.upgrade(revision=revision)
     typer.echo(f"Database at {revision}: {_safe_url()}")
+    if grant_to:
+        try:
+            migrate.grant_to(grant_to)
+        except migrate.GrantRefused as exc:
+            typer.secho(str(exc), fg="red", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(_("%(role)s may now use every table, and only read and add to the audit trail.", role=grant_to))
 
 
 def _safe_url() -> str:
@@ -66,7 +83,11 @@ def serve(
 
         build_demo_cli(only_if_empty=True)
     typer.echo(f"Serving on http://{host}:{port}/  (database: {_safe_url()})")
-    uvicorn.run("compound.shell.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1, i.e. from any local process;
+    # the app believes it from COMPOUND_TRUSTED_PROXIES only.
+    uvicorn.run(
+        "compound.shell.asgi:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False
+    )
 
 
 def _add_package_commands() -> None:

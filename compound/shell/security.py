@@ -103,6 +103,17 @@ def install(app: FastAPI) -> None:
             )
         if request.url.scheme == "https":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.url.path.startswith(("/api", "/login", "/account", "/users", "/audit")):
+        # Every page and answer may hold names, phones or amounts: no browser or proxy keeps a copy.
+        if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def trust_proxies(app: FastAPI, settings: Settings) -> None:
+    """Believe X-Forwarded-For and -Proto only from the proxies configured (COMPOUND_TRUSTED_PROXIES: addresses
+    or networks, comma-separated; none by default). Call last: the outermost layer, so every other one, the
+    login throttle and the audit trail included, sees the client's address."""
+    if proxies := [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, status
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
-from compound.kit.db import SessionDep
 from compound.kit.params import YEARS, IdPath, RefId
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep
 from meters.models import Utility
@@ -26,7 +26,7 @@ from meters.readings.schemas import (
     ReadingRead,
 )
 
-router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"])
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["readings"], route_class=UnitOfWorkRoute)
 
 MAX_PAGE = 500
 PROBLEMS = {

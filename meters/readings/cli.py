@@ -1,6 +1,5 @@
 """`compound readings ...`: import a file of readings, write the import template."""
 
-import csv
 import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from compound.kit.errors import AppError
+from compound.kit.export import write_csv
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 
@@ -38,7 +38,7 @@ def import_command(
     Exit status: 0 every row saved; 2 some saved, others refused (--partial); 1 nothing saved.
     """
     from compound.audit.service import Actor, set_actor
-    from compound.kit.db import session_scope
+    from compound.kit.unit_of_work import session_scope
     from meters.readings.importer import ImportRefused, find_compound, import_file
 
     out, err = Console(), Console(stderr=True)
@@ -122,10 +122,9 @@ def _print_report(out: Console, report: "ImportReport") -> None:
 
 
 def _write_report(path: Path, report: "ImportReport") -> None:
-    with path.open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.writer(f)
-        w.writerow(["row", "meter_serial", "code", "field", "message"])
-        w.writerows([i.row, i.serial, i.code, i.field, i.message] for i in report.issues)
+    # Serials and messages come from the file: through the export writer, so none reaches Excel as a formula.
+    header = ["row", "meter_serial", "code", "field", "message"]
+    write_csv(path, header, ([i.row, i.serial, i.code, i.field, i.message] for i in report.issues))
 
 
 @readings_app.command("template")

@@ -8,11 +8,13 @@ from pydantic import BaseModel
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.readings import import_format, importer
 
-router = APIRouter(prefix="/api/compounds/{compound_id}/readings", tags=["readings import"])
+router = APIRouter(
+    prefix="/api/compounds/{compound_id}/readings", tags=["readings import"], route_class=UnitOfWorkRoute
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,15 +12,15 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.errors import AppError
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
 from meters.readings import import_format, importer
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 READ = [Require(Perm.readings_write)]
 # A file of 100,000 bad rows would make a page no browser wants: list the first ones, count the rest.
 MAX_LISTED = 1000
@@ -72,12 +72,10 @@ def import_upload(
     filename = (file.filename or "") if file else ""
     try:
         report = _run(session, compound, file, keep_valid)
-    except importer.ImportRefused as exc:
-        session.rollback()  # the rows were only checked, but leave no lock or half-step behind
+    except importer.ImportRefused as exc:  # its status rolls the request back: nothing of the file is kept
         return _page(
             request, compound, report=exc.report, filename=filename, partial=keep_valid, status_code=exc.status_code
         )
     except AppError as exc:
-        session.rollback()
         return _page(request, compound, error=exc, filename=filename, partial=keep_valid, status_code=exc.status_code)
     return _page(request, compound, report=report, filename=filename, partial=keep_valid)

@@ -17,12 +17,12 @@ from starlette.datastructures import FormData
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
-from compound.kit.db import SessionDep
 from compound.kit.errors import AppError
 from compound.kit.forms import FormDep, FormProblem, parse_date, parse_datetime, parse_int, required
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
@@ -38,7 +38,7 @@ from meters.readings.validation import CONFIRMABLE, Code
 from meters.register import seals
 from meters.register.replacement import replace_meter
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 SERVICE = [Require(Perm.meters_service)]
@@ -159,8 +159,17 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     if saved == len(results):
         flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
         return RedirectResponse(place.path, status_code=303)
+    # Some saved and some not is a success that needs attention (200: what was saved is committed); none saved is
+    # a refusal (422: nothing is committed).
     return _sheet_page(
-        request, session, compound, place, read_at=raw_at, read_by=read_by, results=results, status_code=422
+        request,
+        session,
+        compound,
+        place,
+        read_at=raw_at,
+        read_by=read_by,
+        results=results,
+        status_code=200 if saved else 422,
     )
 
 
@@ -321,9 +330,6 @@ def _form_failed(
     form_name: str,
     values: dict[str, str],
 ) -> Response:
-    if not isinstance(exc, FormProblem):
-        # Whatever the service wrote before it gave up must not be committed with the error page.
-        session.rollback()
     return _meter_page(
         request, session, compound, meter, error=exc, form_name=form_name, values=values, status_code=exc.status_code
     )
@@ -371,19 +377,23 @@ def replace(
         "note": note,
     }
     try:
-        new = replace_meter(
-            session,
-            compound=compound,
-            meter=meter,
-            final_value=required(final_value, name="final_value"),
-            new_serial=required(new_serial, name="new_serial"),
-            new_value=required(new_value, name="new_value"),
-            at=parse_datetime(required(at, name="at"), tz=clock.tz_of(compound), name="at"),
-            read_by=read_by.strip(),
-            new_multiplier=parse_int(new_multiplier, name="new_multiplier"),
-            new_dials=parse_int(new_dials, name="new_dials"),
-            note=note.strip(),
-        )
+        # A refusal's status rolls the request back (UnitOfWorkRoute); the savepoint undoes at once what the
+        # service flushed before it gave up (a final reading, the old meter removed), so the page drawn next
+        # shows the meter as it is.
+        with session.begin_nested():
+            new = replace_meter(
+                session,
+                compound=compound,
+                meter=meter,
+                final_value=required(final_value, name="final_value"),
+                new_serial=required(new_serial, name="new_serial"),
+                new_value=required(new_value, name="new_value"),
+                at=parse_datetime(required(at, name="at"), tz=clock.tz_of(compound), name="at"),
+                read_by=read_by.strip(),
+                new_multiplier=parse_int(new_multiplier, name="new_multiplier"),
+                new_dials=parse_int(new_dials, name="new_dials"),
+                note=note.strip(),
+            )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "replace", values)
     flash(request, _("Meter %(old)s replaced by %(new)s.", old=meter.serial, new=new.serial))

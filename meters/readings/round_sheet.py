@@ -151,7 +151,7 @@ def _sheet_query(by_building: bool) -> sa.Select:
             ),
         )
         .where(*where)
-        .group_by(M.id, last.c.value_milli, last.c.read_at)
+        .group_by(M.compound_id, M.id, last.c.value_milli, last.c.read_at)  # the key: every meter column follows
         .order_by(M.walk_order, M.serial)
     )
 

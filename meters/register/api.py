@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, status
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.params import Offset, RefId
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
 from meters.models import MeterRole, MeterStatus, Utility
@@ -39,7 +39,7 @@ from meters.register.schemas import (
 )
 from meters.register.unmetered_estimate import estimate, unit
 
-router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"])
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["meters"], route_class=UnitOfWorkRoute)
 
 CREATED = {"status_code": status.HTTP_201_CREATED}
 

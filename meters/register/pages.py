@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.forms import (
     FormDep,
     FormField,
@@ -28,6 +27,7 @@ from compound.kit.forms import (
 )
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register import service as register
 from compound.register.deps import CompoundDep
@@ -55,7 +55,7 @@ from meters.register.schemas import (
 )
 from meters.register.unmetered_estimate import RULE_FIELDS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 EDIT = [Require(Perm.meters_edit)]
 

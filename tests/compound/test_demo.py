@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 import compound.shell.demo as demo_cli
 from compound.kit import clock, i18n
-from compound.kit.db import make_engine, session_scope
+from compound.kit.db import make_engine
+from compound.kit.unit_of_work import session_scope
 from compound.register.models import Account, Compound, Payer
 from compound.shell.demo import build_demo, summary
 from compound.shell.migrate import upgrade

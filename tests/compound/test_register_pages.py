@@ -82,9 +82,12 @@ def test_duplicate_compound_code_is_refused_beside_the_code(client, c):
     assert "already exists" in problem(r.text, "code")
 
 
-def test_index_offers_a_new_compound_only_to_administrators(client, client_as, c):
+def test_index_offers_a_new_compound_only_to_administrators_of_every_compound(client, client_as, c):
     assert 'href="/compounds/new"' in client.get("/").text
     assert 'href="/compounds/new"' not in client_as("maintenance").get("/").text
+    admin_of_c = client_as("admin", c)
+    assert 'href="/compounds/new"' not in admin_of_c.get("/").text
+    assert admin_of_c.get("/compounds/new").status_code == 403
 
 
 # Zones

@@ -37,8 +37,23 @@ def test_first_administrator_is_added_with_the_password_from_the_prompt(cli_db):
         user = conn.execute(sa.select(User.__table__).where(User.__table__.c.username == "li.ming")).one()
         sees = conn.execute(sa.select(UserCompound.__table__.c.compound_id)).scalars().all()
     assert user.role == Role.admin and passwords.verify(user.password_hash, "brass-lantern-river-42")
-    assert len(sees) == 1  # an admin given no --compound sees every compound
+    # An admin given no --compound is an administrator of every compound, present and future: not one given
+    # each compound there is today.
+    assert user.all_compounds and sees == []
     assert "brass-lantern" not in result.output
+
+
+def test_an_administrator_given_compounds_is_limited_to_them(cli_db):
+    runner = CliRunner()
+    result = runner.invoke(app, ["users", "add", "admin.a", "--role", "admin", "--compound", "A"],
+                           input="brass-lantern-river-42\nbrass-lantern-river-42\n")
+    assert result.exit_code == 0, result.output
+    with cli_db.connect() as conn:
+        user = conn.execute(sa.select(User.__table__).where(User.__table__.c.username == "admin.a")).one()
+    assert not user.all_compounds
+    runner.invoke(app, ["users", "add", "root", "--role", "admin"], input="brass-lantern-river-42\n" * 2)
+    listed = {line.split()[0]: line.split()[3] for line in runner.invoke(app, ["users", "list"]).output.splitlines()}
+    assert listed == {"admin.a": "A", "root": "*"}
 
 
 def test_a_common_password_is_refused_with_the_reason(cli_db):
@@ -56,3 +71,18 @@ def test_disable_and_list(cli_db):
     assert runner.invoke(app, ["users", "disable", "zhao"]).exit_code == 0
     listed = runner.invoke(app, ["users", "list"]).output
     assert "zhao" in listed and "disabled" in listed
+
+
+def test_control_characters_never_reach_the_terminal(cli_db):
+    runner = CliRunner()
+    refused = runner.invoke(app, ["users", "add", "qin", "--role", "finance", "--display-name", "Qin\x1b[2J"],
+                            input="brass-lantern-river-42\nbrass-lantern-river-42\n")
+    assert refused.exit_code == 1 and "display_name" in refused.output
+    # A name stored before the rule (or by hand) is shown with its control characters spelled out.
+    with cli_db.begin() as conn:
+        conn.execute(sa.insert(User.__table__).values(
+            username="old", display_name="Old\x1b]0;pwned\x07\x1b[2J\u202eName", password_hash="x", role="finance",
+            is_active=True, is_demo=False, all_compounds=False))
+    listed = runner.invoke(app, ["users", "list"]).output
+    assert "old" in listed and "\x1b" not in listed and "\x07" not in listed and "\u202e" not in listed
+    assert "\\x1b]0;pwned" in listed

@@ -127,7 +127,7 @@ def test_the_same_meter_twice_at_one_time_is_a_duplicate(session, site):
 
 
 def test_the_same_value_again_within_a_day_is_a_duplicate(session, site):
-    """The last reading was 100 on 2026-10-02 17:00 (Shanghai); 100 again two hours later is the reading entered twice."""
+    """The last reading: 100 on 2026-10-02 17:00 (Shanghai); 100 again two hours later is the same reading twice."""
     c, a, b = site
     with pytest.raises(ImportRefused) as e:
         import_file(

@@ -101,6 +101,17 @@ def test_partial_keeps_valid_rows_writes_the_report_and_exits_2(cli_engine, comm
     assert [(r["row"], r["meter_serial"], r["code"]) for r in rows] == [("3", "W-002", "lower_than_previous")]
 
 
+def test_the_report_never_hands_a_spreadsheet_a_formula(cli_engine, committed, tmp_path):
+    path = _file(tmp_path, "W-001,2026-10-31,110,", '"=HYPERLINK(""http://evil.example/"",""x"")",2026-10-31,1,')
+    report = tmp_path / "report.csv"
+    result = _run("import", str(path), "--partial", "--compound", committed.code, "--report", str(report))
+    assert result.exit_code == 2, result.output
+    with report.open(encoding="utf-8-sig") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["code"] == "unknown_meter"
+    assert row["meter_serial"] == '\'=HYPERLINK("http://evil.example/","x")'
+
+
 def test_a_missing_column_is_named_and_exits_1(cli_engine, committed, tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("meter_serial,value\nW-001,110\n", encoding="utf-8")

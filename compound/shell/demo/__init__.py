@@ -5,9 +5,9 @@ import time
 import sqlalchemy as sa
 
 from compound.auth.labels import role_label
-from compound.kit.db import session_scope
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import session_scope
 from compound.register.models import Compound
 from compound.shell.demo.builder import DemoCompound, build_demo, summary
 from compound.shell.demo.names import COMPOUND_CODE

@@ -39,8 +39,7 @@ def ensure_demo_users(session: Session, *, compound_id: int) -> dict[str, tuple[
                 compound_ids=[compound_id],
             )
         elif user.is_demo:
-            service.set_password(session, user=user, password=password)
-            service.revoke_sessions(session, user_id=user.id)
+            service.set_password(session, user=user, password=password)  # their sessions and tokens end
         else:  # a real user took the name: leave it alone
             continue
         shown[username] = (role, password)
