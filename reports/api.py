@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import lookups
-from compound.kit.db import SessionDep
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath, PlausibleDate, RefId
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.models import Meter
 from reports import night_flow, utility_bills, views
@@ -38,7 +38,7 @@ from reports.schemas import (
     UtilityBillRead,
 )
 
-router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["reports"])
+router = APIRouter(prefix="/api/compounds/{compound_id}", tags=["reports"], route_class=UnitOfWorkRoute)
 CREATED = {"status_code": status.HTTP_201_CREATED}
 PeriodText = Annotated[str, Query(max_length=40, description="2025-03, 2025-Q1, 2025 or 2025-01-15..2025-02-14")]
 CLEARABLE = frozenset({"mains_km", "connections", "service_km", "pressure_m", "pressure_profile"})

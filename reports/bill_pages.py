@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.errors import AppError
 from compound.kit.forms import (
     FormDep,
@@ -27,6 +26,7 @@ from compound.kit.forms import (
 )
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 from compound.register import service as register
 from compound.register.deps import CompoundDep
@@ -38,7 +38,7 @@ from reports.balance.components import vol
 from reports.models import UnbilledPurpose
 from reports.schemas import BalanceSettingsUpdate, BillLineIn, UtilityBillCreate
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.reports_view)]
 EDIT = [Require(Perm.billing_edit)]
 READ = [Require(Perm.readings_write)]
@@ -212,7 +212,7 @@ def _settings_page(request: Request, session: Session, compound: Compound, *, ni
                           back=f"/c/{compound.id}/balance", back_label=_("Balance"))  # fmt: skip
 
 
-def _show_settings(request, session, compound, *, night: bool) -> Response:  # type: ignore[no-untyped-def]
+def show_settings(request, session, compound, *, night: bool) -> Response:  # type: ignore[no-untyped-def]
     page = _settings_page(request, session, compound, night=night)
     row = balance_settings.get_settings(session, compound=compound)
     page.values = _settings_values(row, FIELDS_NIGHT if night else FIELDS_BALANCE)
@@ -223,7 +223,7 @@ def _show_settings(request, session, compound, *, night: bool) -> Response:  # t
     return show_form(request, page, compound)
 
 
-def _save_settings(request, session, compound, form, *, night: bool) -> Response:  # type: ignore[no-untyped-def]
+def save_settings(request, session, compound, form, *, night: bool) -> Response:  # type: ignore[no-untyped-def]
     page = _settings_page(request, session, compound, night=night)
     page.values = read_values(form, page.fields)
     row = balance_settings.get_settings(session, compound=compound)
@@ -238,22 +238,12 @@ def _save_settings(request, session, compound, form, *, night: bool) -> Response
 
 @router.get("/c/{compound_id}/balance/settings", name="balance_settings", dependencies=EDIT)
 def balance_settings_page(request: Request, session: SessionDep, compound: CompoundDep) -> Response:
-    return _show_settings(request, session, compound, night=False)
+    return show_settings(request, session, compound, night=False)
 
 
 @router.post("/c/{compound_id}/balance/settings", dependencies=EDIT)
 def balance_settings_post(request: Request, session: SessionDep, compound: CompoundDep, form: FormDep) -> Response:
-    return _save_settings(request, session, compound, form, night=False)
-
-
-@router.get("/c/{compound_id}/night-flow/settings", name="night_flow_settings", dependencies=READ)
-def night_settings_page(request: Request, session: SessionDep, compound: CompoundDep) -> Response:
-    return _show_settings(request, session, compound, night=True)
-
-
-@router.post("/c/{compound_id}/night-flow/settings", dependencies=READ)
-def night_settings_post(request: Request, session: SessionDep, compound: CompoundDep, form: FormDep) -> Response:
-    return _save_settings(request, session, compound, form, night=True)
+    return save_settings(request, session, compound, form, night=False)
 
 
 # Accounts whose metered use is authorised but not billed
@@ -288,14 +278,14 @@ def unbilled_post(request: Request, session: SessionDep, compound: CompoundDep, 
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         account_id = parse_int(values.get("account_id", ""), name="account_id")
-        if values.get("remove"):
-            balance_settings.remove_unbilled(session, compound=compound, account_id=account_id)
-        else:
-            balance_settings.set_unbilled(
-                session, compound=compound, account_id=account_id, purpose=values.get("purpose", "")
-            )
+        with session.begin_nested():
+            if values.get("remove"):
+                balance_settings.remove_unbilled(session, compound=compound, account_id=account_id)
+            else:
+                balance_settings.set_unbilled(
+                    session, compound=compound, account_id=account_id, purpose=values.get("purpose", "")
+                )
     except AppError as exc:
-        session.rollback()
         return _unbilled(request, session, compound, values=values, error=exc, status_code=422)
     flash(request, _("Saved."))
     return RedirectResponse(f"/c/{compound.id}/balance/unbilled", status_code=303)

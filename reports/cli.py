@@ -71,7 +71,7 @@ def reconcile(
     details: bool = typer.Option(False, "--details", help="With --json: every figure, the alignment, the bills."),
 ) -> None:
     """The balance of one utility over a period: where the water or the power went."""
-    from compound.kit.db import session_scope
+    from compound.kit.unit_of_work import session_scope
     from meters.models import Utility
     from meters.readings.importer import find_compound
     from reports.balance.output import reconcile_json

@@ -9,22 +9,23 @@ from fastapi.responses import RedirectResponse, Response
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock, lookups
-from compound.kit.db import SessionDep
 from compound.kit.errors import AppError
 from compound.kit.forms import FormDep, FormProblem, parse_date, parse_int, required, validate
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
 from meters.labels import label
 from reports import charts
 from reports.balance import settings as balance_settings
+from reports.bill_pages import save_settings, show_settings
 from reports.models import NightFlowTest
 from reports.night_flow import create_test, list_tests, test_meters, work_out
 from reports.schemas import NightFlowCreate, NightReadingIn
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 READ = [Require(Perm.readings_write)]
 ROWS = 4
 
@@ -88,12 +89,23 @@ def night_flow_post(request: Request, session: SessionDep, compound: CompoundDep
             {"meter_id": meter_id, "readings": readings, "read_by": values.get("read_by", ""),
              "note": values.get("note", "")},
         )  # fmt: skip
-        test = create_test(session, compound=compound, data=data)
+        with session.begin_nested():  # a refusal undoes at once what was flushed; the 422 rolls the request back
+            test = create_test(session, compound=compound, data=data)
     except AppError as exc:
-        session.rollback()
         return _form_page(request, session, compound, values=values, error=exc, status_code=422)
     flash(request, _("The night-flow test is saved."))
     return RedirectResponse(f"/c/{compound.id}/night-flow/{test.id}", status_code=303)
+
+
+# Before /night-flow/{test_id}, which would take "settings" for an id.
+@router.get("/c/{compound_id}/night-flow/settings", name="night_flow_settings", dependencies=READ)
+def night_settings_page(request: Request, session: SessionDep, compound: CompoundDep) -> Response:
+    return show_settings(request, session, compound, night=True)
+
+
+@router.post("/c/{compound_id}/night-flow/settings", dependencies=READ)
+def night_settings_post(request: Request, session: SessionDep, compound: CompoundDep, form: FormDep) -> Response:
+    return save_settings(request, session, compound, form, night=True)
 
 
 def _test(session, compound: Compound, test_id: int) -> NightFlowTest:

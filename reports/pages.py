@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit.db import SessionDep
 from compound.kit.errors import AppError, InvalidInput
 from compound.kit.forms import FormDep
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register.deps import CompoundDep
 from meters.labels import label
@@ -26,7 +26,7 @@ from reports.night_flow import list_tests
 from reports.periods import add_months, month
 from reports.quick_balance import WATER_KEYS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.reports_view)]
 
 FIGURES = {

@@ -31,6 +31,8 @@ METERS = frozenset({Role.maintenance, Role.admin, EVERY})  # meters and the tree
 ADMIN = frozenset({Role.admin, EVERY})  # users; the register: zones, buildings, accounts
 AUDIT = frozenset({Role.manager, Role.admin, EVERY})  # the audit trail
 EVERY_ONLY = frozenset({EVERY})  # adding a compound
+REPORTS = frozenset({Role.finance, Role.manager})  # reports: the balance, its charts, the utility's bills
+FINANCE = frozenset({Role.finance})  # the utility's bills, the balance settings
 
 C = "/api/compounds/{compound_id}"
 P = "/c/{compound_id}"
@@ -165,6 +167,35 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"POST {P}/rounds/zone/{{zone_id}}": MAINTENANCE,
     f"GET {P}/import": MAINTENANCE,
     f"POST {P}/import": MAINTENANCE,
+    # The volume balance: reports for finance and managers; the night-flow test for maintenance
+    f"GET {C}/balance": REPORTS,
+    f"POST {C}/balance/quick/{{utility}}": REPORTS,
+    f"GET {C}/utility-bills": REPORTS,
+    f"GET {C}/balance-settings": REPORTS,
+    f"GET {C}/loss-cables": REPORTS,
+    f"GET {P}/balance": REPORTS,
+    f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
+    f"GET {P}/balance/quick": REPORTS,
+    f"POST {P}/balance/quick": REPORTS,
+    f"GET {P}/utility-bills": REPORTS,
+    f"POST {C}/utility-bills": FINANCE,
+    f"PATCH {C}/balance-settings": FINANCE,
+    f"POST {C}/loss-cables": FINANCE,
+    f"GET {P}/utility-bills/new": FINANCE,
+    f"POST {P}/utility-bills/new": FINANCE,
+    f"GET {P}/balance/settings": FINANCE,
+    f"POST {P}/balance/settings": FINANCE,
+    f"GET {P}/balance/unbilled": FINANCE,
+    f"POST {P}/balance/unbilled": FINANCE,
+    f"GET {C}/night-flow-tests": MAINTENANCE,
+    f"POST {C}/night-flow-tests": MAINTENANCE,
+    f"GET {C}/night-flow-tests/{{test_id}}": MAINTENANCE,
+    f"GET {P}/night-flow": MAINTENANCE,
+    f"POST {P}/night-flow": MAINTENANCE,
+    f"GET {P}/night-flow/{{test_id}}": MAINTENANCE,
+    f"GET {P}/night-flow/{{test_id}}/chart.{{fmt}}": MAINTENANCE,
+    f"GET {P}/night-flow/settings": MAINTENANCE,
+    f"POST {P}/night-flow/settings": MAINTENANCE,
 }
 
 

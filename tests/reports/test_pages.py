@@ -246,3 +246,28 @@ def test_own_use_accounts_are_managed_on_a_page(client_as, site, session):
     assert r.status_code == 303
     out = c.get(f"/api/compounds/{site.compound.id}/balance?period=2025-04").json()
     assert out["unbilled_metered"] == "75.300"  # the boiler's 60 and flat F1's 510 thousandths a day for 30 days
+
+
+def test_maintenance_edits_the_night_use_allowances(client_as, site):
+    c = client_as("maintenance")
+    page = c.get(f"/c/{site.compound.id}/night-flow/settings")
+    assert page.status_code == 200 and 'value="02:00"' in page.text
+    values = {
+        "night_start": "01:30",
+        "night_end": "03:30",
+        "night_people": "1200",
+        "night_active_fraction": "0.06",
+        "litres_per_person_hour": "10",
+        "small_users": "3",
+        "litres_per_small_user_hour": "50",
+        "exceptional_litres_per_hour": "0",
+        "night_day_hours": "18",
+        "pressure_profile": "",
+        "favad_n1": "1.1",
+    }
+    r = c.post(f"/c/{site.compound.id}/night-flow/settings", data=values, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    api = client_as("finance").get(f"/api/compounds/{site.compound.id}/balance-settings").json()
+    assert (api["night_start"], api["night_people"], api["night_day_hours"]) == ("01:30", 1200, "18.00")
+    bad = c.post(f"/c/{site.compound.id}/night-flow/settings", data={**values, "pressure_profile": "30,30"})
+    assert bad.status_code == 422 and "24 numbers" in bad.text

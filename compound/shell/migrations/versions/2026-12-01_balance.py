@@ -5,7 +5,7 @@ Compound tables keyed as 0005 left them: (compound_id, id) on PostgreSQL, the ro
 (compound_id, id) on SQLite.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006 (re-chained on main's head after the merge; the lead re-chains at merge)
 Create Date: 2026-12-01 16:08:27.963325
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import compound.kit.db
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
