@@ -19,9 +19,11 @@ CONTRIBUTES = Contribution(
         "meters.readings.import_api",
         "meters.register.pages",
         "meters.readings.pages",
+        "meters.readings.pages_sheet",
         "meters.readings.import_pages",
     ),
     commands={"readings": "meters.readings.cli:readings_app"},
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
+    static=folder(__file__, "static"),
 )

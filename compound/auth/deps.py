@@ -12,12 +12,13 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from compound.audit.service import Actor, set_actor
-from compound.auth import service
+from compound.auth import relogin, service
 from compound.auth.permissions import Perm, allowed
 from compound.auth.service import Principal
 from compound.kit.errors import AppError
 from compound.kit.i18n import gettext as _
 from compound.kit.unit_of_work import get_session
+from compound.kit.web import flash
 
 SESSION_COOKIE = "compound_session"
 CSRF_FIELD = "csrf_token"
@@ -70,10 +71,33 @@ async def current_principal(request: Request, session=Depends(get_session)) -> P
         if principal and request.method not in SAFE_METHODS:
             await _check_csrf(request, principal.csrf_token)
     if principal is None:
-        raise NotAuthenticated(_("Please log in."))
+        raise await _not_logged_in(request)
     request.state.principal = principal
     set_actor(session, Actor(user_id=principal.user.id, username=principal.user.username, ip=client_ip(request)))
     return principal
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _not_logged_in(request: Request) -> NotAuthenticated:
+    """401; a page's form posted after the session lapsed is kept for after the login (compound.auth.relogin)."""
+    exc = NotAuthenticated(_("Please log in."))
+    page_post = request.method == "POST" and not request.url.path.startswith("/api") and not _bearer(request)
+    if page_post and "application/json" not in request.headers.get("accept", ""):
+        if request.headers.get("content-type", "").startswith(_FORMS):
+            kept = relogin.keep_form(request, await request.form())
+            flash(
+                request,
+                _("Your session had ended, so nothing was saved. Log in again: what you typed is kept and shown again.")
+                if kept
+                else _(
+                    "Your session had ended, so nothing was saved, and the form was too long to keep. Log in again."
+                ),
+                "error",
+            )
+        exc.next_page = relogin.page_of(request)  # type: ignore[attr-defined]
+    return exc
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -27,6 +27,8 @@ class Contribution:
     # The package's templates/ and locale/ folders (None when it has none).
     templates: Path | None = None
     locale: Path | None = None
+    # The package's static/ folder (scripts, styles), served at /static/<name>/.
+    static: Path | None = None
     # Functions the package's templates (and others') call: {"can": can}.
     template_globals: Mapping[str, Any] = field(default_factory=dict)
 

@@ -93,7 +93,10 @@ def install(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
             return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
         if exc.status_code == 401:  # a page asked for without a session: log in, then come back
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            # A form posted after the session lapsed names the page it came from (compound.auth.deps).
+            target = getattr(exc, "next_page", None) or (
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            )
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
 

@@ -55,6 +55,9 @@ def create_app() -> FastAPI:
     # Swagger UI from the package, not a CDN: the compound's network may have no way out. Mounted before
     # /static, which would otherwise answer (404) for everything under /static/swagger.
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
+    for c in packages.contributions():
+        if c.static:  # also before /static
+            app.mount(f"/static/{c.name}", StaticFiles(directory=c.static), name=f"static-{c.name}")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False, dependencies=[Public])
