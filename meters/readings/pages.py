@@ -1,25 +1,25 @@
-"""Pages for maintenance staff: the round sheet, a meter's page with its chart, replacements and seals.
+"""Pages for maintenance staff: a meter's page with its chart, replacements and seals (the round sheet is in
+pages_sheet.py).
 
 Server-rendered, no JavaScript needed. Form posts end in a 303 and a flash message (Post/Redirect/Get);
 when something could not be saved the page is shown again with the reason beside the field.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, select
-from starlette.datastructures import FormData
+from sqlmodel import Session
 
+from compound.auth import relogin
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
-from compound.kit import clock
+from compound.kit import clock, refusals
 from compound.kit.errors import AppError
-from compound.kit.forms import FormDep, FormProblem, parse_date, parse_datetime, parse_int, required
-from compound.kit.i18n import N_, ngettext
+from compound.kit.forms import FormProblem, parse_date, parse_datetime, parse_int, required
+from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
@@ -32,9 +32,9 @@ from meters.labels import LABELS
 from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
 from meters.readings.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
-from meters.readings.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
-from meters.readings.service import estimate_reading, load_states, record_reading
-from meters.readings.validation import CONFIRMABLE, Code
+from meters.readings.round_sheet import building_meters, sheet_place
+from meters.readings.service import estimate_reading, load_states
+from meters.readings.validation import Code, Problem
 from meters.register import seals
 from meters.register.replacement import replace_meter
 
@@ -71,161 +71,9 @@ def _common(request: Request, compound: Compound) -> dict[str, Any]:
     return {"compound": compound, "labels": LABELS, "units": UNITS, "field_labels": FIELD_LABELS, "fmt": fmt}
 
 
-def _css_text(text: str) -> str:
-    """A translated label safe inside a CSS string in a <style> element (where HTML escapes mean nothing)."""
-    return "".join(ch for ch in text if ch not in "\\\"'<>&")
-
-
-def _sheet_labels() -> dict[str, str]:
-    return {
-        "unread": _css_text(_("not read yet")),
-        "last": _css_text(_("Last reading")),
-        "range": _css_text(_("Expected now")),
-        "new": _css_text(_("New reading")),
-    }
-
-
 def _local_input(at: datetime, tz: ZoneInfo) -> str:
     """The value of a datetime-local input."""
     return at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-
-
-# The round sheet
-
-
-@dataclass
-class RowResult:
-    """What became of one meter's typed value."""
-
-    status: str  # saved | refused | confirm
-    value: str = ""
-    messages: list[str] = field(default_factory=list)
-    offer_rollover: bool = False
-    rollover: bool = False
-
-
-def _sheet_page(
-    request: Request,
-    session: Session,
-    compound: Compound,
-    place: Place,
-    *,
-    read_at: str = "",
-    read_by: str = "",
-    results: dict[int, RowResult] | None = None,
-    error: AppError | None = None,
-    status_code: int = 200,
-) -> Response:
-    now = clock.now()
-    rows = round_sheet(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=now)
-    results = results or {}
-    unread = sum(1 for r in rows if not r.read_this_month)
-    return render(
-        request,
-        "meters/round_sheet.html",
-        {
-            **_common(request, compound),
-            "place": place,
-            "rows": rows,
-            "results": results,
-            "read_at": read_at or now.isoformat(timespec="seconds"),
-            "read_by": read_by,
-            "error": error,
-            "unread": unread,
-            "css_labels": _sheet_labels(),
-        },
-        status_code=status_code,
-    )
-
-
-def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
-    read_by = str(form.get("read_by") or "").strip()[:100]
-    raw_at = str(form.get("read_at") or "")
-    try:
-        read_at = parse_datetime(raw_at, tz=clock.tz_of(compound), name="read_at") if raw_at else clock.now()
-    except FormProblem as exc:
-        return _sheet_page(request, session, compound, place, read_by=read_by, error=exc, status_code=422)
-    ids = sheet_meter_ids(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id)
-    typed = {mid: str(form.get(f"value_{mid}") or "").strip() for mid in ids}
-    typed = {mid: v for mid, v in typed.items() if v}
-    if not typed:
-        flash(request, _("Nothing was saved: no reading was typed."), "error")
-        return RedirectResponse(place.path, status_code=303)
-    meters = session.exec(select(Meter).where(Meter.compound_id == compound.id, Meter.id.in_(list(typed))))
-    results = {}
-    for meter in meters:
-        results[meter.id] = _save_one(session, compound, meter, typed[meter.id], read_at, read_by, form)
-    saved = sum(1 for r in results.values() if r.status == "saved")
-    if saved == len(results):
-        flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
-        return RedirectResponse(place.path, status_code=303)
-    # Some saved and some not is a success that needs attention (200: what was saved is committed); none saved is
-    # a refusal (422: nothing is committed).
-    return _sheet_page(
-        request,
-        session,
-        compound,
-        place,
-        read_at=raw_at,
-        read_by=read_by,
-        results=results,
-        status_code=200 if saved else 422,
-    )
-
-
-def _save_one(
-    session: Session, compound: Compound, meter: Meter, value: str, read_at: datetime, read_by: str, form: FormData
-) -> RowResult:
-    rollover = form.get(f"rollover_{meter.id}") is not None
-    confirm = CONFIRMABLE if form.get(f"confirm_{meter.id}") is not None else frozenset()
-    try:
-        record_reading(
-            session,
-            compound=compound,
-            meter=meter,
-            value=value,
-            read_at=read_at,
-            read_by=read_by,
-            rollover=rollover,
-            confirm=confirm,
-        )
-    except ReadingProblems as exc:
-        codes = {p.code for p in exc.problems}
-        return RowResult(
-            status="confirm" if isinstance(exc, NeedsConfirmation) else "refused",
-            value=value,
-            messages=[p.message for p in exc.problems] or [exc.message],
-            offer_rollover=rollover or bool(codes & {Code.lower_than_previous, Code.rollover_not_lower}),
-            rollover=rollover,
-        )
-    except AppError as exc:
-        return RowResult(status="refused", value=value, messages=[exc.message])
-    return RowResult(status="saved")
-
-
-@router.get("/c/{compound_id}/rounds/building/{building_id}", name="round_sheet_building", dependencies=VIEW)
-def building_sheet(request: Request, session: SessionDep, compound: CompoundDep, building_id: IdPath) -> Response:
-    return _sheet_page(request, session, compound, sheet_place(session, compound=compound, building_id=building_id))
-
-
-@router.post("/c/{compound_id}/rounds/building/{building_id}", dependencies=READ)
-def save_building_sheet(
-    request: Request, session: SessionDep, compound: CompoundDep, building_id: IdPath, form: FormDep
-) -> Response:
-    place = sheet_place(session, compound=compound, building_id=building_id)
-    return _save_sheet(request, session, compound, place, form)
-
-
-@router.get("/c/{compound_id}/rounds/zone/{zone_id}", name="round_sheet_zone", dependencies=VIEW)
-def zone_sheet(request: Request, session: SessionDep, compound: CompoundDep, zone_id: IdPath) -> Response:
-    return _sheet_page(request, session, compound, sheet_place(session, compound=compound, zone_id=zone_id))
-
-
-@router.post("/c/{compound_id}/rounds/zone/{zone_id}", dependencies=READ)
-def save_zone_sheet(
-    request: Request, session: SessionDep, compound: CompoundDep, zone_id: IdPath, form: FormDep
-) -> Response:
-    return _save_sheet(request, session, compound, sheet_place(session, compound=compound, zone_id=zone_id), form)
 
 
 @router.get("/c/{compound_id}/buildings/{building_id}/meters", name="building_meters", dependencies=VIEW)
@@ -285,54 +133,113 @@ def _offer_estimate(
     return state.last_value is not None and state.avg_daily is not None
 
 
-def _meter_page(
-    request: Request,
-    session: Session,
-    compound: Compound,
-    meter: Meter,
-    *,
-    error: AppError | None = None,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
+def _message_id(exc: AppError, form_name: str) -> str:
+    """The msgid of a refused reading's message (it has no parameters): the page says it in any language."""
+    if not isinstance(exc, ReadingProblems):
+        return ""
+    if form_name == "estimate":
+        return N_("No estimate was made.")
+    if isinstance(exc, NeedsConfirmation):
+        return N_("The reading needs confirming before it is saved.")
+    return N_("The reading was not saved.")
+
+
+def _problems(exc: AppError) -> list[dict[str, Any]]:
+    """A refused reading's problems as codes and parameters: the page says them again in any language."""
+    if not isinstance(exc, ReadingProblems):
+        return []
+    return [{"code": p.code.value, "field": p.field, "params": p.params} for p in exc.problems]
+
+
+# Where the cursor goes in a form shown again when the refusal names no field of it.
+_FIRST_FIELD = {"seal": "number", "replace": "final_value", "break": "broken_by"}
+
+
+def _shown_refusal(kept: refusals.Refusal | None) -> dict[str, Any] | None:
+    """What the page shows beside the form that failed: the field, the reason and every problem, translated now."""
+    if kept is None:
+        return None
+    problems = []
+    for d in kept.details:
+        try:
+            problems.append(Problem(Code(d["code"]), str(d.get("field", "")), dict(d.get("params") or {})).message)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return {
+        "form": kept.form,
+        "field": kept.field,
+        "message": _(kept.message_id) if kept.message_id else kept.message,
+        "problems": problems,
+        "focus": kept.field or _FIRST_FIELD.get(kept.form.split("-")[0], ""),
+    }
+
+
+def _meter_page(request: Request, session: Session, compound: Compound, meter: Meter) -> Response:
     tz = clock.tz_of(compound)
     now = clock.now()
     chain = replacement_chain(session, compound_id=compound.id, meter_id=meter.id)
     history = meter_history(session, compound_id=compound.id, meter_ids=chain)
+    facts = meter_facts(session, meter=meter)
+    kept = refusals.refusal(request, page=_meter_path(compound, meter.id)) or _kept_at_login(
+        request, compound, meter, [s.id for s in facts.seals]
+    )
     return render(
         request,
         "meters/meter.html",
         {
             **_common(request, compound),
-            "facts": meter_facts(session, meter=meter),
+            "facts": facts,
             "meter": meter,
             "history": history,
             "chained": len(chain) > 1,
             "tz": tz,
             "now_local": _local_input(now, tz),
             "today": now.astimezone(tz).date().isoformat(),
-            "error": error,
-            "form_name": form_name,
-            "values": values or {},
+            "refused": _shown_refusal(kept),
+            "values": kept.values if kept else {},
             "offer_estimate": _offer_estimate(session, compound, meter, history, now),
         },
-        status_code=status_code,
     )
+
+
+def _kept_at_login(request: Request, compound: Compound, meter: Meter, seal_ids: list[int]) -> refusals.Refusal | None:
+    """A form of this page posted after the session had ended: its values, kept across the login (auth.relogin)."""
+    path = _meter_path(compound, meter.id)
+    forms = [("seal", f"{path}/seals"), ("replace", f"{path}/replace")]
+    forms += [(f"break-{sid}", f"{path}/seals/{sid}/break") for sid in seal_ids]
+    for name, action in forms:
+        if kept := relogin.kept_form(request, action):
+            message = _("Your session had ended, so this was not saved. Check it and send it again.")
+            return refusals.Refusal(form=name, values=kept[0], field=None, message=message)
+    return None
 
 
 def _form_failed(
-    request: Request,
-    session: Session,
-    compound: Compound,
-    meter: Meter,
-    exc: AppError,
-    form_name: str,
-    values: dict[str, str],
+    request: Request, compound: Compound, meter: Meter, exc: AppError, form_name: str, values: dict[str, str]
 ) -> Response:
-    return _meter_page(
-        request, session, compound, meter, error=exc, form_name=form_name, values=values, status_code=exc.status_code
+    """Back to the meter's page (303), scrolled to the form that failed, its reason beside it and the values kept.
+
+    The page's own address, not the post's, so a reload or the language switch shows it again.
+    """
+    relogin.forget_form(request, request.url.path)  # what was kept across a login has been sent again
+    target = refusals.keep(
+        request,
+        page=_meter_path(compound, meter.id),
+        form=form_name,
+        values=values,
+        field=exc.field,
+        message=exc.message,
+        details=_problems(exc),
+        message_id=_message_id(exc, form_name),
     )
+    return RedirectResponse(target, status_code=303)
+
+
+def _succeeded(request: Request, compound: Compound, meter: Meter, message: str, target: str) -> Response:
+    refusals.clear(request, page=_meter_path(compound, meter.id))
+    relogin.forget_form(request, request.url.path)
+    flash(request, message)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/c/{compound_id}/meters/{meter_id}", name="meter_page", dependencies=VIEW)
@@ -349,6 +256,20 @@ def meter_chart(session: SessionDep, compound: CompoundDep, meter: MeterDep) -> 
     months = monthly_use(history, tz=clock.tz_of(compound), now=clock.now())
     png = consumption_chart(months, utility=meter.utility, title=_("Meter %(serial)s", serial=meter.serial))
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+# A refused reading of the replacement names the form field it came from (meters.register.replacement marks it).
+_REPLACEMENT_FIELDS = {
+    "final": {"value": "final_value", "read_at": "at"},
+    "initial": {"value": "new_value", "read_at": "at"},
+}
+
+
+def _reading_field(exc: AppError) -> AppError:
+    fields = _REPLACEMENT_FIELDS.get(str(exc.extra.get("reading", "")))
+    if fields and exc.field in fields:
+        exc.field = fields[exc.field]
+    return exc
 
 
 @router.post("/c/{compound_id}/meters/{meter_id}/replace", name="meter_replace", dependencies=SERVICE)
@@ -395,9 +316,9 @@ def replace(
                 note=note.strip(),
             )
     except AppError as exc:
-        return _form_failed(request, session, compound, meter, exc, "replace", values)
-    flash(request, _("Meter %(old)s replaced by %(new)s.", old=meter.serial, new=new.serial))
-    return RedirectResponse(_meter_path(compound, new.id), status_code=303)
+        return _form_failed(request, compound, meter, _reading_field(exc), "replace", values)
+    message = _("Meter %(old)s replaced by %(new)s.", old=meter.serial, new=new.serial)
+    return _succeeded(request, compound, meter, message, _meter_path(compound, new.id))
 
 
 @router.post("/c/{compound_id}/meters/{meter_id}/seals", name="meter_add_seal", dependencies=SERVICE)
@@ -412,18 +333,19 @@ def add_seal(
 ) -> Response:
     values = {"number": number, "sealed_date": sealed_date, "sealed_by": sealed_by}
     try:
-        seal = seals.add_seal(
-            session,
-            compound=compound,
-            meter=meter,
-            number=required(number, name="number"),
-            sealed_date=parse_date(sealed_date, name="sealed_date"),
-            sealed_by=required(sealed_by, name="sealed_by"),
-        )
+        with session.begin_nested():  # a refusal answers 303 (the page, with its reason), which commits
+            seal = seals.add_seal(
+                session,
+                compound=compound,
+                meter=meter,
+                number=required(number, name="number"),
+                sealed_date=parse_date(sealed_date, name="sealed_date"),
+                sealed_by=required(sealed_by, name="sealed_by"),
+            )
     except AppError as exc:
-        return _form_failed(request, session, compound, meter, exc, "seal", values)
-    flash(request, _("Seal %(number)s recorded.", number=seal.number))
-    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)
+        return _form_failed(request, compound, meter, exc, "seal", values)
+    message = _("Seal %(number)s recorded.", number=seal.number)
+    return _succeeded(request, compound, meter, message, _meter_path(compound, meter.id))
 
 
 @router.post("/c/{compound_id}/meters/{meter_id}/seals/{seal_id}/break", name="meter_break_seal", dependencies=SERVICE)
@@ -439,18 +361,19 @@ def break_seal(
 ) -> Response:
     values = {"broken_date": broken_date, "broken_by": broken_by, "note": note, "seal_id": str(seal.id)}
     try:
-        seals.break_seal(
-            session,
-            compound=compound,
-            seal=seal,
-            broken_date=parse_date(broken_date, name="broken_date"),
-            broken_by=required(broken_by, name="broken_by"),
-            note=note.strip(),
-        )
+        with session.begin_nested():
+            seals.break_seal(
+                session,
+                compound=compound,
+                seal=seal,
+                broken_date=parse_date(broken_date, name="broken_date"),
+                broken_by=required(broken_by, name="broken_by"),
+                note=note.strip(),
+            )
     except AppError as exc:
-        return _form_failed(request, session, compound, meter, exc, "break", values)
-    flash(request, _("Seal %(number)s recorded as broken.", number=seal.number))
-    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)
+        return _form_failed(request, compound, meter, exc, f"break-{seal.id}", values)
+    message = _("Seal %(number)s recorded as broken.", number=seal.number)
+    return _succeeded(request, compound, meter, message, _meter_path(compound, meter.id))
 
 
 @router.post("/c/{compound_id}/meters/{meter_id}/estimate", name="meter_estimate", dependencies=READ)
@@ -460,15 +383,13 @@ def estimate(request: Request, session: SessionDep, compound: CompoundDep, meter
     try:
         if blocked := _estimate_blocked(history, meter, now, clock.tz_of(compound)):
             raise blocked
-        reading = estimate_reading(session, compound=compound, meter=meter, at=now, now=now)
+        with session.begin_nested():
+            reading = estimate_reading(session, compound=compound, meter=meter, at=now, now=now)
     except AppError as exc:
-        return _form_failed(request, session, compound, meter, exc, "estimate", {})
-    flash(
-        request,
-        _(
-            "Estimated reading %(value)s saved for meter %(serial)s; the next real reading replaces it.",
-            value=fmt(reading.value_milli),
-            serial=meter.serial,
-        ),
+        return _form_failed(request, compound, meter, exc, "estimate", {})
+    message = _(
+        "Estimated reading %(value)s saved for meter %(serial)s; the next real reading replaces it.",
+        value=fmt(reading.value_milli),
+        serial=meter.serial,
     )
-    return RedirectResponse(_meter_path(compound, meter.id), status_code=303)
+    return _succeeded(request, compound, meter, message, _meter_path(compound, meter.id))

@@ -1,6 +1,8 @@
 """Replacing a meter: the old one's final reading, the new one in its place with its first reading, and
 everything that hung under the old meter moved to the new one."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ from compound.kit.errors import Conflict
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from compound.register.service import unique_fallback
-from meters.errors import MeterError
+from meters.errors import MeterError, ReadingProblems
 from meters.models import Meter, MeterStatus, ReadingKind, Transformer, UnmeteredUse
 from meters.readings.service import record_reading
 from meters.register.lookups import check_serial_free, serial_taken
@@ -51,19 +53,20 @@ def replace_meter(
         raise MeterError(_("Give the new meter's serial."), field="new_serial")
     check_serial_free(session, compound=compound, serial=new_serial, field="new_serial")
     now = clock.now()
-    record_reading(
-        session,
-        compound=compound,
-        meter=meter,
-        value=final_value,
-        read_at=at,
-        read_by=read_by,
-        note=note,
-        rollover=rollover,
-        confirm=confirm,
-        kind=ReadingKind.final,
-        now=now,
-    )
+    with _which_reading("final"):
+        record_reading(
+            session,
+            compound=compound,
+            meter=meter,
+            value=final_value,
+            read_at=at,
+            read_by=read_by,
+            note=note,
+            rollover=rollover,
+            confirm=confirm,
+            kind=ReadingKind.final,
+            now=now,
+        )
     swap_date = clock.local_date(at, clock.tz_of(compound))
     meter.status, meter.removed_date = MeterStatus.removed, swap_date
     new = _successor(meter, serial=new_serial, multiplier=multiplier, dials=dials, installed=swap_date)
@@ -72,20 +75,31 @@ def replace_meter(
             session.add(new)
     except Conflict as exc:
         raise Conflict(exc.message, field="new_serial") from None
-    record_reading(
-        session,
-        compound=compound,
-        meter=new,
-        value=new_value,
-        read_at=at,
-        read_by=read_by,
-        note=note,
-        kind=ReadingKind.initial,
-        now=now,
-    )
+    with _which_reading("initial"):
+        record_reading(
+            session,
+            compound=compound,
+            meter=new,
+            value=new_value,
+            read_at=at,
+            read_by=read_by,
+            note=note,
+            kind=ReadingKind.initial,
+            now=now,
+        )
     _move_children(session, compound=compound, old=meter, new=new)
     break_on_removal(session, compound=compound, meter=meter, on=swap_date, by=read_by)
     return new
+
+
+@contextmanager
+def _which_reading(which: str) -> Iterator[None]:
+    """A refused reading says which of the two it was ("final" or "initial"): both name the field `value`."""
+    try:
+        yield
+    except ReadingProblems as exc:
+        exc.extra["reading"] = which
+        raise
 
 
 def _successor(meter: Meter, *, serial: str, multiplier: int, dials: int, installed: date) -> Meter:
