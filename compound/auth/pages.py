@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from compound.audit.service import Actor, record, set_actor
-from compound.auth import service
+from compound.auth import new_tokens, service
 from compound.auth.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -18,7 +18,8 @@ from compound.auth.deps import (
 )
 from compound.auth.permissions import Perm
 from compound.auth.service import LoginRefused, Principal, TooManyAttempts
-from compound.kit.errors import InvalidInput
+from compound.kit import refusals
+from compound.kit.errors import AppError, InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.i18n import ngettext
 from compound.kit.params import IdPath
@@ -26,6 +27,7 @@ from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
+ACCOUNT = "/account"
 PRE_CSRF_COOKIE = "compound_login_csrf"
 
 
@@ -119,13 +121,15 @@ def _account(request: Request, session: SessionDep, principal: Principal, *, new
         "new_token": new_token,
         "sessions": service.list_sessions(session, user=principal.user),
         "this_session": principal.session.id if principal.session else None,
+        "refused": refusals.refusal(request, page=ACCOUNT),
     }
 
 
 @router.get("/account", dependencies=[Require(Perm.self_service)])
 def account_page(request: Request, session: SessionDep) -> Response:
     principal: Principal = request.state.principal
-    return render(request, "auth/account.html", _account(request, session, principal))
+    new_token = new_tokens.take(request, principal)
+    return render(request, "auth/account.html", _account(request, session, principal, new_token=new_token))
 
 
 @router.post("/account/sessions/{session_id}/end", dependencies=[Require(Perm.self_service)])
@@ -165,11 +169,20 @@ def change_password(
 
 
 @router.post("/account/tokens", dependencies=[Require(Perm.self_service)])
-def create_token(request: Request, session: SessionDep, name: Annotated[str, Form(max_length=100)] = "") -> Response:
+def create_token(request: Request, session: SessionDep, name: Annotated[str, Form()] = "") -> Response:
+    """Post/Redirect/Get: the new token is shown once, on /account; reloading that page makes no second one."""
     principal: Principal = request.state.principal
-    plain, _row = service.create_token(session, user=principal.user, name=name)
-    # Shown once, on this response only; never stored in plain.
-    return render(request, "auth/account.html", _account(request, session, principal, new_token=plain), status_code=201)
+    try:
+        with session.begin_nested():
+            plain, _row = service.create_token(session, user=principal.user, name=name)
+    except AppError as exc:
+        target = refusals.keep(
+            request, page=ACCOUNT, form="token", values={"name": name}, field=exc.field, message=exc.message
+        )
+        return RedirectResponse(target, status_code=303)
+    refusals.clear(request, page=ACCOUNT)
+    new_tokens.keep(request, principal, plain)
+    return RedirectResponse(f"{ACCOUNT}#new-token", status_code=303)
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(Perm.self_service)])

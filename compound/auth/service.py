@@ -262,8 +262,10 @@ def create_token(session: Session, *, user: User, name: str) -> tuple[str, ApiTo
     name = name.strip()
     if not name:
         raise InvalidInput(_("Give the token a name."), field="name")
+    if len(name) > 100:
+        raise InvalidInput(_("Too long: at most %(max)s characters.", max=100), field="name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name[:100], token_hash=token_hash(plain), prefix=plain[:12])
+    row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(plain), prefix=plain[:12])
     session.add(row)
     session.flush()
     return plain, row
