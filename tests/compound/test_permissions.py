@@ -75,6 +75,9 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     "GET /api/audit": AUDIT,
     "GET /audit": AUDIT,
     "GET /audit.csv": AUDIT,
+    # The scheduled jobs' runs: administrators
+    "GET /api/job-runs": ADMIN,
+    "GET /jobs": ADMIN,
     # Viewing the register: everyone
     "GET /": EVERYONE,
     "GET /api/compounds": EVERYONE,
