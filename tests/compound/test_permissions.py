@@ -176,6 +176,7 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {C}/utility-bills": REPORTS,
     f"GET {C}/balance-settings": REPORTS,
     f"GET {C}/loss-cables": REPORTS,
+    f"GET {C}/money": REPORTS,  # the money view
     f"GET {P}/balance": REPORTS,
     f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/balance/quick": REPORTS,
