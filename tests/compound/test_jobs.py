@@ -6,7 +6,7 @@ removed after it; the real processes are in tests/live/test_scheduler.py.
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,8 +32,10 @@ def cid(engine: sa.Engine) -> Iterator[int]:
     """A committed compound of the test's own, removed with its runs, zones and the probes' leases after."""
     with engine.begin() as conn:
         cid = conn.execute(
-            sa.insert(Compound.__table__).values(code=f"J{uuid.uuid4().hex[:10]}", name="Jobs", timezone="Asia/Shanghai",
-                                                 spike_factor=3, is_demo=False).returning(Compound.__table__.c.id)
+            sa.insert(Compound.__table__)
+            .values(code=f"J{uuid.uuid4().hex[:10]}", name="Jobs", timezone="Asia/Shanghai", spike_factor=3,
+                    is_demo=False)
+            .returning(Compound.__table__.c.id)
         ).scalar_one()
     yield cid
     with engine.begin() as conn:
