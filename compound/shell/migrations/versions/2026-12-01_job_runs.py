@@ -3,7 +3,7 @@
 Installation tables (Citus: local), not keyed by compound; a run names its compound, or none.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 19:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import compound.kit.db
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
