@@ -1,6 +1,6 @@
 """What reports (the volume balance, the money view, findings, charts) add to the shell."""
 
-from compound.kit.contributes import Contribution, folder
+from compound.kit.contributes import Contribution, Job, folder
 from reports.findings.models import Finding, FindingSettings, MeterTest, WorkOrder
 from reports.models import (
     BalanceSettings,
@@ -40,14 +40,21 @@ CONTRIBUTES = Contribution(
         MeterTest: "meter_test",
         FindingSettings: "finding_settings",
     },
-    routers=("reports.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
+    routers=("reports.api", "reports.money.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
     commands={
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",
         "findings": "reports.findings.cli:findings_app",
     },
     # After each month: its findings, and the savings of done work orders (idempotent).
-    jobs=("reports.findings.jobs:raise_findings",),
+    jobs=(
+        Job(
+            name="findings.raise",
+            path="reports.findings.jobs:raise_findings",
+            daily_at="05:30",
+            description="The last month's findings; the savings of done work orders.",
+        ),
+    ),
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )

@@ -4,7 +4,7 @@ Compound tables keyed as 0005 left them: (compound_id, id) on PostgreSQL, the ro
 (compound_id, id) on SQLite.
 
 Revision ID: 0016
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-01 19:30:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import compound.kit.db
 
 revision: str = "0016"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
