@@ -40,7 +40,18 @@ CONTRIBUTES = Contribution(
         MeterTest: "meter_test",
         FindingSettings: "finding_settings",
     },
-    routers=("reports.api", "reports.money.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
+    routers=(
+        "reports.api",
+        "reports.money.api",
+        "reports.pages",
+        "reports.night_pages",
+        "reports.bill_pages",
+        # The managers' page and the thresholds before /findings/{finding_id}, which would take their names for ids.
+        "reports.findings.summary_pages",
+        "reports.findings.pages",
+        "reports.findings.order_pages",
+        "reports.findings.api",
+    ),  # fmt: skip
     commands={
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",
