@@ -48,6 +48,8 @@ CONTRIBUTES = Contribution(
         BillingPeriod: "billing_period",
         BillAdjustment: "bill_adjustment",
     },
+    routers=("billing.api",),
+    commands={"bills": "billing.cli:bills_app", "tariffs": "billing.cli:tariffs_app"},
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )
