@@ -10,7 +10,7 @@ the fitter knows): the upgrade stops before it changes anything and names every 
 pair (or record one seal broken) with the version you run, then upgrade again.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-01 19:45:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
