@@ -43,6 +43,7 @@ CONTRIBUTES = Contribution(
     routers=(
         "reports.api",
         "reports.money.api",
+        "reports.money.pages",
         "reports.pages",
         "reports.night_pages",
         "reports.bill_pages",
@@ -51,7 +52,7 @@ CONTRIBUTES = Contribution(
         "reports.findings.pages",
         "reports.findings.order_pages",
         "reports.findings.api",
-    ),  # fmt: skip
+    ),
     commands={
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",
