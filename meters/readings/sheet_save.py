@@ -73,8 +73,17 @@ def _row(compound_id: int, entry: SheetEntry, verdict: object, read_by: str) -> 
 
 
 def _supersede_estimates(session: Session, compound_id: int, new_ids: dict[int, int]) -> None:
-    """Each meter's counted estimates stand replaced by the reading just saved for it (one UPDATE)."""
-    by_meter = sa.case(new_ids, value=R.meter_id)
+    """Each meter's counted estimates stand replaced by the reading just saved for it (one UPDATE).
+
+    The new reading is found by a correlated subquery over the new ids, not by a CASE of one branch per meter:
+    a 400-branch CASE cost more to build and compile than the rest of the save.
+    """
+    new = Reading.__table__.alias("new")
+    saved_now = (
+        sa.select(new.c.id)
+        .where(new.c.compound_id == R.compound_id, new.c.meter_id == R.meter_id, new.c.id.in_(list(new_ids.values())))
+        .scalar_subquery()
+    )
     session.execute(
         sa.update(Reading.__table__)
         .where(
@@ -83,7 +92,7 @@ def _supersede_estimates(session: Session, compound_id: int, new_ids: dict[int, 
             R.source == ReadingSource.estimated.value,
             R.superseded_by_id.is_(None),
         )
-        .values(superseded_by_id=by_meter)
+        .values(superseded_by_id=saved_now)
         .execution_options(synchronize_session=False)
     )
 
