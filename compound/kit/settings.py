@@ -12,7 +12,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPOUND_")
 
     # A SQLite file in the working directory unless told otherwise.
-    database_url: str = f"sqlite:///{Path.cwd() / 'compound.kit.db'}"
+    database_url: str = f"sqlite:///{Path.cwd() / 'compound.db'}"
     environment: str = "development"  # development | production
     secret_key: str = DEFAULT_SECRET
     default_locale: str = "zh_Hans"
@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     # An import file stops being read at this many rows, and a workbook at this much unzipped XML.
     import_max_rows: int = 200_000
     import_max_unzipped_bytes: int = 64 * 2**20
+    # The scheduler process (`compound scheduler`): when the daily jobs run, in each compound's local time
+    # ("HH:MM"); how often it looks for a run that is due (a missed one after downtime, an abandoned one);
+    # how long a job's lease lasts without renewal (a killed holder blocks no one longer than this); how many
+    # times a failed daily run is tried again on the same day.
+    scheduler_daily_at: str = "02:00"
+    scheduler_check_seconds: int = 60
+    scheduler_lease_seconds: int = 120
+    scheduler_attempts: int = 3
 
 
 @lru_cache

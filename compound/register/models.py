@@ -30,6 +30,7 @@ class ZoneKind(StrEnum):
 class AccountKind(StrEnum):
     office = "office"  # an office unit (a department)
     household = "household"
+    payer = "payer"  # pays for others and consumes nothing: the finance bureau's earmarked funds (billing)
 
 
 class Payer(StrEnum):

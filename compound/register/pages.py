@@ -52,6 +52,7 @@ LABELS: dict[str, str] = {
     "living": N_("living"),
     "public": N_("public"),
     "household": N_("household"),
+    "payer": N_("payer"),
     "self": N_("self-paid"),
     "finance_bureau": N_("the finance bureau"),
 }
