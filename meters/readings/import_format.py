@@ -150,7 +150,9 @@ def _more_than(part: IO[bytes], tag: re.Pattern[bytes], limit: int) -> bool:
 
 def _too_many_rows(limit: int) -> ImportFileError:
     shown = f"{limit:,}"
-    return ImportFileError(_("The file has more than %(max)s rows: split it into smaller files.", max=shown), field="file")
+    return ImportFileError(
+        _("The file has more than %(max)s rows: split it into smaller files.", max=shown), field="file"
+    )
 
 
 def _xlsx_rows(data: bytes, limits: Limits) -> Iterator[tuple[Any, ...]]:
