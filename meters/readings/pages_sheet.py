@@ -24,7 +24,7 @@ from compound.auth.deps import Require
 from compound.auth.labels import can
 from compound.auth.permissions import Perm
 from compound.kit import clock
-from compound.kit.forms import FormDep, FormProblem, parse_datetime
+from compound.kit.forms import FormDep, FormProblem, optional, parse_datetime
 from compound.kit.i18n import gettext as _
 from compound.kit.i18n import ngettext
 from compound.kit.params import IdPath
@@ -44,6 +44,7 @@ VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 
 ROLLOVER_CODES = frozenset({Code.lower_than_previous, Code.rollover_not_lower})
+WHO_MAX = 100  # the API's limit for read_by
 
 
 def _css_text(text: str) -> str:
@@ -136,6 +137,7 @@ def _sheet_page(
     *,
     read_by: str = "",
     results: dict[int, RowResult] | None = None,
+    error: FormProblem | None = None,
     status_code: int = 200,
 ) -> Response:
     rows = round_sheet(
@@ -168,6 +170,7 @@ def _sheet_page(
             "results": results,
             "restored": bool(restored),
             "read_by": read_by,
+            "error": error,
             "writer": writer,
             "css_labels": _sheet_labels(),
             "script_labels": _script_labels(),
@@ -211,11 +214,18 @@ def _already_saved(problems: list[Problem]) -> bool:
 def _save(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
     relogin.forget_form(request, place.path)  # this post carries whatever was kept
     wants_json = "application/json" in request.headers.get("accept", "")
-    read_by = str(form.get("read_by") or "").strip()[:100]
     now, tz = clock.now(), clock.tz_of(compound)
     ids = sheet_meter_ids(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id)
     typed = {mid: str(form.get(f"value_{mid}") or "").strip() for mid in ids}
     typed = {mid: v for mid, v in typed.items() if v}
+    try:
+        read_by = optional(str(form.get("read_by") or ""), name="read_by", max_length=WHO_MAX)
+    except FormProblem as exc:  # nothing saved: every value back in its box, the reason beside the reader's name
+        if wants_json:
+            return JSONResponse({"saved": 0, "error": exc.message, "results": {}}, status_code=exc.status_code)
+        kept = {mid: RowResult(status="kept", value=v) for mid, v in typed.items()}
+        raw = str(form.get("read_by") or "")
+        return _sheet_page(request, session, compound, place, read_by=raw, results=kept, error=exc, status_code=422)
     results: dict[int, RowResult] = {}
     entries = []
     for mid, value in typed.items():
