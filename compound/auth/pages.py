@@ -159,11 +159,18 @@ def change_password(
     repeat_password: Annotated[str, Form()] = "",
 ) -> Response:
     principal: Principal = request.state.principal
-    if new_password != repeat_password:
-        raise InvalidInput(_("The two new passwords differ."), field="repeat_password")
-    service.change_password(
-        session, user=principal.user, current=current_password, new=new_password, keep=principal.session
-    )
+    try:
+        if new_password != repeat_password:
+            raise InvalidInput(_("The two new passwords differ."), field="repeat_password")
+        with session.begin_nested():  # a refusal answers 303 (which commits): nothing of it is kept
+            service.change_password(
+                session, user=principal.user, current=current_password, new=new_password, keep=principal.session
+            )
+    except AppError as exc:
+        # Back to the page, the reason beside the form (passwords are never kept to be shown again).
+        target = refusals.keep(request, page=ACCOUNT, form="password", values={}, field=exc.field, message=exc.message)
+        return RedirectResponse(target, status_code=303)
+    refusals.clear(request, page=ACCOUNT)
     flash(request, _("Your password was changed. Your other sessions were ended and your API tokens were revoked."))
     return RedirectResponse("/account", status_code=303)
 

@@ -36,13 +36,12 @@ def test_the_new_token_never_sits_in_the_cookie_in_plain(anon, session):
     user = make_user(session, role=Role.finance)
     csrf = login(anon, user.username)
     anon.post("/account/tokens", data={"name": "x", "csrf_token": csrf}, follow_redirects=False)
-    cookie = anon.cookies.get("compound_flash")
-    payload = base64.b64decode(cookie.split(".")[0] + "==").decode()
-    [row] = _tokens(session, user)
-    secret_part = payload  # the token's random part must not be in it, though its prefix may
+    cookie = anon.cookies.get("compound_flash")  # signed, not encrypted: base64 of JSON, then the signature
+    carried = base64.b64decode(cookie.split(".")[0] + "==").decode()
     plain = _new_token(anon.get("/account").text)
-    assert plain and plain not in secret_part and plain[12:] not in secret_part
-    assert plain[:12] == row.prefix
+    [row] = _tokens(session, user)
+    assert plain and plain[:12] == row.prefix
+    assert plain not in carried and plain[12:] not in carried
 
 
 def test_a_refused_token_name_comes_back_beside_the_form_with_what_was_typed(anon, session):
@@ -59,3 +58,14 @@ def test_a_refused_token_name_comes_back_beside_the_form_with_what_was_typed(ano
     assert _tokens(session, user) == []
     r = anon.post("/account/tokens", data={"name": "  ", "csrf_token": csrf})
     assert r.status_code == 200 and "Give the token a name." in r.text and _tokens(session, user) == []
+
+
+def test_a_refused_password_change_says_why_beside_its_form_on_a_reloadable_address(anon, session):
+    user = make_user(session, role=Role.manager)
+    csrf = login(anon, user.username)
+    data = {"csrf_token": csrf, "current_password": "wrong-wrong-wrong", "new_password": "x", "repeat_password": "y"}
+    r = anon.post("/account/password", data=data, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account?form=password#password"
+    page = anon.get("/account?form=password").text
+    form = page[page.index('id="password"') : page.index("</form>", page.index('id="password"'))]
+    assert "The two new passwords differ." in form and "wrong-wrong-wrong" not in page
