@@ -42,6 +42,10 @@
 
   function say(row, kind, lines, extra) {
     var box = row.querySelector(".status");
+    if (kind === "saving") {
+      // The boxes stay while it saves: the one just ticked must not vanish under the finger.
+      extra = Array.prototype.slice.call(box.querySelectorAll("label.check"));
+    }
     box.textContent = "";
     var list = document.createElement(kind === "saved" ? "p" : "ul");
     list.className = kind === "saved" ? "saved" : kind === "confirm" ? "warn reasons" : kind === "saving" ? "muted" : "problem reasons";
@@ -141,12 +145,23 @@
   });
   form.addEventListener("submit", function () { store({}); });
 
+  // Rows the server just refused keep their values in the tab too: after a reload or the language switch they are
+  // back in their boxes, and sent again for their reason in the page's language.
+  var answered = {};
+  form.querySelectorAll("tr.refused, tr.confirm").forEach(function (row) {
+    var input = row.querySelector("input[name^='value_']");
+    var at = row.querySelector("input[name^='at_']");
+    if (!input || !input.value) return;
+    answered[idOf(input)] = true; // its reason is on the page already
+    remember(idOf(input), input.value.trim(), at ? at.value : new Date().toISOString());
+  });
+
   // What was typed in this tab and not saved (the session lapsed, the line dropped): back in its box, and saved.
   var pending = load();
   Object.keys(pending).forEach(function (id) {
     var row = rowOf(id);
     var input = row && row.querySelector("input[name='value_" + id + "']");
-    if (!input || (input.value && input.value !== pending[id].value)) return;
+    if (!input || answered[id] || (input.value && input.value !== pending[id].value)) return;
     input.value = pending[id].value;
     hidden(row, "at_" + id, pending[id].at);
     hidden(row, "was_" + id, pending[id].value);

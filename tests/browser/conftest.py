@@ -187,11 +187,11 @@ def browser(site: Site):
             b.close()
 
 
-def signed_in_phone(browser, site: Site, *, locale: str):
+def signed_in_phone(browser, site: Site, *, locale: str, javascript: bool = True):
     """A 375 × 740 phone screen whose reader has logged in through the login form."""
     from tests.personas import PASSWORD
 
-    context = browser.new_context(viewport={"width": 375, "height": 740}, locale=locale)
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale=locale, java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(site.url("/login"))

@@ -1,8 +1,22 @@
-"""The round sheet on a phone: 375 px wide, no JavaScript needed, readings saved, refused and confirmed."""
+"""The round sheet on a phone: 375 px wide, no JavaScript needed, readings saved, refused and confirmed.
+
+These tests drive the sheet as one form, with JavaScript off; tests/browser/test_round_and_meter_forms.py drives
+the script that saves each reading as it is typed.
+"""
+
+import pytest
 
 from tests.browser.conftest import Site, signed_in_phone
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture
+def phone(browser, site):
+    """A signed-in phone, in English, without JavaScript."""
+    context, page = signed_in_phone(browser, site, locale="en-US", javascript=False)
+    yield page
+    context.close()
 
 
 def sheet(site: Site) -> str:
