@@ -11,6 +11,7 @@ from reports.models import (
     UtilityBill,
     UtilityBillLine,
 )
+from reports.money.models import MoneyCache
 
 CONTRIBUTES = Contribution(
     name="reports",
@@ -26,6 +27,7 @@ CONTRIBUTES = Contribution(
         WorkOrder,
         MeterTest,
         FindingSettings,
+        MoneyCache,
     ),  # fmt: skip
     audited={
         UnbilledAccount: "unbilled_account",
@@ -40,7 +42,19 @@ CONTRIBUTES = Contribution(
         MeterTest: "meter_test",
         FindingSettings: "finding_settings",
     },
-    routers=("reports.api", "reports.money.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
+    routers=(
+        "reports.api",
+        "reports.money.api",
+        "reports.money.pages",
+        "reports.pages",
+        "reports.night_pages",
+        "reports.bill_pages",
+        # The managers' page and the thresholds before /findings/{finding_id}, which would take their names for ids.
+        "reports.findings.summary_pages",
+        "reports.findings.pages",
+        "reports.findings.order_pages",
+        "reports.findings.api",
+    ),
     commands={
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",
