@@ -4,7 +4,6 @@ Reading entry lives in meters/readings_api.py. Routes are thin: load (404 for an
 service, return.
 """
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -14,7 +13,7 @@ from compound.auth.permissions import Perm
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.pagination import Limit, Offset, Page, next_link, paged
-from compound.kit.params import RefId
+from compound.kit.params import PlausibleDate, RefId
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
@@ -213,7 +212,9 @@ def update_unmetered(session: SessionDep, compound: CompoundDep, use: UnmeteredD
 @router.get(
     "/unmetered/{unmetered_id}/estimate", dependencies=[Require(Perm.register_view)], response_model=EstimateRead
 )
-def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
+def estimate_unmetered(
+    use: UnmeteredDep, start: Annotated[PlausibleDate, Query()], end: Annotated[PlausibleDate, Query()]
+) -> object:
     """The estimated quantity for the days in [start, end): always an estimate, never a measurement."""
     if end <= start:
         raise InvalidInput(_("The end date must come after the start date."), field="end")
