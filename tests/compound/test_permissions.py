@@ -196,6 +196,15 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {P}/night-flow/{{test_id}}/chart.{{fmt}}": MAINTENANCE,
     f"GET {P}/night-flow/settings": MAINTENANCE,
     f"POST {P}/night-flow/settings": MAINTENANCE,
+    # Payments and the ledger: finance records, finance and managers see (the README's "bills, payments")
+    f"GET {C}/payment-methods": REPORTS,
+    f"GET {C}/payments": REPORTS,
+    f"GET {C}/payments/{{payment_id}}": REPORTS,
+    f"GET {C}/accounts/{{account_id}}/balance": REPORTS,
+    f"GET {C}/accounts/{{account_id}}/statement": REPORTS,
+    f"GET {C}/ageing": REPORTS,
+    f"POST {C}/payments": FINANCE,
+    f"POST {C}/payments/{{payment_id}}/reversal": FINANCE,
 }
 
 
