@@ -26,6 +26,9 @@ from reports.balance.service import period_balance
 from reports.cli import _plain, quick
 from reports.formulas.numbers import round_volume
 from reports.models import NightFlowTest, UtilityBill
+from reports.money.output import money_json
+from reports.money.schemas import MoneyRead
+from reports.money.service import period_money
 from reports.schemas import (
     BalanceSettingsRead,
     BalanceSettingsUpdate,
@@ -68,6 +71,7 @@ class BalanceRead(BaseModel):
     non_revenue: str
     zones: list[ZoneRow]
     estimated: list[str]
+    money: MoneyRead
     details: dict[str, Any] | None = None
 
 
@@ -79,7 +83,9 @@ def get_balance(
     """The volume balance of one utility over a period (the latest covered month when none is given)."""
     span, chosen = views.choose(session, compound, period, utility)
     b = period_balance(session, compound=compound, utility=chosen, period=span)
-    return _plain(reconcile_json(b, details=details))
+    out = reconcile_json(b, details=details)
+    out["money"] = money_json(period_money(session, compound=compound, utility=chosen, period=span, balance=b))
+    return _plain(out)
 
 
 QUICK_BODY = {

@@ -76,6 +76,8 @@ def reconcile(
     from meters.readings.importer import find_compound
     from reports.balance.output import reconcile_json
     from reports.balance.service import period_balance
+    from reports.money.output import money_json
+    from reports.money.service import period_money
     from reports.periods import parse_period
 
     err = Console(stderr=True)
@@ -86,6 +88,8 @@ def reconcile(
             target = find_compound(session, ref=compound)
             balance = period_balance(session, compound=target, utility=chosen, period=span)
             out = reconcile_json(balance, details=details or not as_json)
+            money = period_money(session, compound=target, utility=chosen, period=span, balance=balance)
+            out["money"] = money_json(money)
     except AppError as exc:
         _fail(err, exc)
     if as_json:
@@ -110,6 +114,28 @@ def _print_balance(console: Console, out: dict[str, Any]) -> None:
         zones.add_row(z["code"], z["input"], z["children"], z["loss"], _("estimated") if z["estimated"] else "")
     console.print(zones)
     for w in out["details"]["warnings"]:
+        console.print(f"! {w['message']}", markup=False, highlight=False)
+    _print_money(console, out["money"])
+
+
+def _print_money(console: Console, money: dict[str, Any]) -> None:
+    from reports.money.labels import cause_label, total_label
+
+    table = Table(title=_("From the utility's charges to what was collected (yuan)"))
+    table.add_column(_("Figure"))
+    table.add_column(_("Yuan"), justify="right")
+    table.add_column("")
+    table.add_row(total_label("utility_charges"), money["utility_charges"],
+                  _("estimated") if money["charges_estimated"] else _("measured"))  # fmt: skip
+    for cause in money["causes"]:
+        if cause["code"] == "unpaid_units":
+            table.add_row(total_label("billed"), money["billed"], "")
+        table.add_row(f"− {cause_label(cause['code'])}", cause["amount"],
+                      _("estimated") if cause["estimated"] else _("measured"))  # fmt: skip
+    table.add_row(total_label("collected"), money["collected"], "")
+    table.add_row(total_label("collected_arrears"), money["collected_arrears"], "")
+    console.print(table)
+    for w in money["warnings"]:
         console.print(f"! {w['message']}", markup=False, highlight=False)
 
 

@@ -23,7 +23,7 @@ CONTRIBUTES = Contribution(
         NightFlowTest: "night_flow_test",
         NightFlowReading: "night_flow_reading",
     },
-    routers=("reports.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
+    routers=("reports.api", "reports.money.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
     commands={"reconcile": "reports.cli:reconcile_app", "balance": "reports.cli:balance_app"},
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),

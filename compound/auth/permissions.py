@@ -16,6 +16,7 @@ class Perm(StrEnum):
     reports_view = "reports:view"
     audit_view = "audit:view"
     users_manage = "users:manage"
+    jobs_view = "jobs:view"  # the scheduled jobs and every run of them
     self_service = "self"  # one's own password and API tokens
 
 
@@ -36,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.meters_edit,
             Perm.users_manage,
             Perm.audit_view,
+            Perm.jobs_view,
             Perm.self_service,
         }
     ),

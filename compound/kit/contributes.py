@@ -12,6 +12,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Job:
+    """A job the scheduler process runs once a day for each compound (`compound scheduler`, compound/jobs/).
+
+    The function is called as `fn(session, *, compound_id, as_of, progress) -> {count name: number}` inside
+    one transaction, which the runner commits together with the run's record: it must never commit, and must
+    be safe to run again for the same date (a rerun after a crash, or by hand).
+    """
+
+    name: str  # "collections.run": what `compound jobs run NAME` and the job-run page call it
+    path: str  # "package.module:function"
+    # "HH:MM" in the compound's local time; None: the configured COMPOUND_SCHEDULER_DAILY_AT.
+    daily_at: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contribution:
     name: str
     # Every table of the package: imported wherever the whole schema is needed (Alembic, tests).
@@ -22,8 +38,8 @@ class Contribution:
     routers: tuple[str, ...] = ()
     # `compound NAME ...` sub-commands: NAME → "package.module:typer_app".
     commands: Mapping[str, str] = field(default_factory=dict)
-    # Scheduled jobs: "package.module:function" paths the scheduler process may run.
-    jobs: tuple[str, ...] = ()
+    # Scheduled jobs, each naming its "package.module:function" (see Job).
+    jobs: tuple[Job, ...] = ()
     # The package's templates/ and locale/ folders (None when it has none).
     templates: Path | None = None
     locale: Path | None = None

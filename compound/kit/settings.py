@@ -19,6 +19,14 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed (comma-separated).
     trusted_proxies: str = ""
+    # The scheduler process (`compound scheduler`): when the daily jobs run, in each compound's local time
+    # ("HH:MM"); how often it looks for a run that is due (a missed one after downtime, an abandoned one);
+    # how long a job's lease lasts without renewal (a killed holder blocks no one longer than this); how many
+    # times a failed daily run is tried again on the same day.
+    scheduler_daily_at: str = "02:00"
+    scheduler_check_seconds: int = 60
+    scheduler_lease_seconds: int = 120
+    scheduler_attempts: int = 3
 
 
 @lru_cache

@@ -8,10 +8,13 @@ from compound.kit import i18n
 from compound.kit.i18n import gettext as _
 from compound.kit.settings import get_settings
 from compound.shell import migrate, packages
+from compound.shell.jobs_cli import jobs_app, scheduler
 
 app = typer.Typer(help="Utilities back office of a government office compound.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.command()(scheduler)
 
 
 @app.callback()

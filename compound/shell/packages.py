@@ -5,10 +5,11 @@ from importlib import import_module
 from typing import Any
 
 from compound.audit import service as audit
+from compound.jobs import registry as jobs
 from compound.kit import i18n, web
 from compound.kit.contributes import Contribution
 
-PACKAGES = ("compound.auth", "compound.audit", "compound.register", "meters", "billing", "reports")
+PACKAGES = ("compound.auth", "compound.audit", "compound.register", "compound.jobs", "meters", "billing", "reports")
 
 
 @cache
@@ -18,6 +19,8 @@ def contributions() -> tuple[Contribution, ...]:
     for c in found:
         for model, entry in c.audited.items():
             audit.register(model, entry)
+        for job in c.jobs:
+            jobs.add(job)
         if c.templates:
             web.add_templates(c.templates)
         if c.locale:

@@ -75,6 +75,9 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     "GET /api/audit": AUDIT,
     "GET /audit": AUDIT,
     "GET /audit.csv": AUDIT,
+    # The scheduled jobs' runs: administrators
+    "GET /api/job-runs": ADMIN,
+    "GET /jobs": ADMIN,
     # Viewing the register: everyone
     "GET /": EVERYONE,
     "GET /api/compounds": EVERYONE,
@@ -173,6 +176,7 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {C}/utility-bills": REPORTS,
     f"GET {C}/balance-settings": REPORTS,
     f"GET {C}/loss-cables": REPORTS,
+    f"GET {C}/money": REPORTS,  # the money view
     f"GET {P}/balance": REPORTS,
     f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/balance/quick": REPORTS,

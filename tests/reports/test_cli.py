@@ -29,6 +29,7 @@ KEYS = {
     "non_revenue",
     "zones",
     "estimated",
+    "money",
 }
 
 
@@ -78,7 +79,7 @@ def test_reconcile_prints_the_keys_of_the_issue_as_decimal_strings(code):
         "300.000",
     )
     assert out["real_losses"] == "120.000" and out["apparent_losses"] == "0.000"
-    assert all(isinstance(out[k], str) for k in KEYS - {"zones", "estimated"})
+    assert all(isinstance(out[k], str) for k in KEYS - {"zones", "estimated", "money"})
     assert {tuple(sorted(z)) for z in out["zones"]} == {("children", "code", "estimated", "input", "loss")}
     assert out["zones"][0] == {
         "code": "MASTER",
