@@ -77,7 +77,8 @@ CONTRIBUTES = Contribution(
         PayrollEnrolment: "payroll_enrolment",
         FundingRequest: "funding_request",
     },
-    routers=("billing.payments.api",),
+    routers=("billing.api", "billing.payments.api"),
+    commands={"bills": "billing.cli:bills_app", "tariffs": "billing.cli:tariffs_app"},
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )

@@ -65,9 +65,11 @@ def _make_payer_account(session: Session, *, compound_id: int) -> int:
 
 
 def _ensure_billing_accounts(session: Session, *, compound_id: int) -> None:
-    cls = sa.select(CustomerClass.id).where(
-        CustomerClass.compound_id == compound_id, CustomerClass.code == Account.kind
-    ).scalar_subquery()
+    cls = (
+        sa.select(CustomerClass.id)
+        .where(CustomerClass.compound_id == compound_id, CustomerClass.code == Account.kind)
+        .scalar_subquery()
+    )
     conference = (
         sa.select(sa.literal(1))
         .select_from(Building)

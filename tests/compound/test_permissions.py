@@ -33,6 +33,7 @@ AUDIT = frozenset({Role.manager, Role.admin, EVERY})  # the audit trail
 EVERY_ONLY = frozenset({EVERY})  # adding a compound
 REPORTS = frozenset({Role.finance, Role.manager})  # reports: the balance, its charts, the utility's bills
 FINANCE = frozenset({Role.finance})  # the utility's bills, the balance settings
+BILLING_VIEW = frozenset({Role.finance, Role.manager})  # tariffs, bill runs, bills: managers see, finance changes
 
 C = "/api/compounds/{compound_id}"
 P = "/c/{compound_id}"
@@ -170,6 +171,16 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"POST {P}/rounds/zone/{{zone_id}}": MAINTENANCE,
     f"GET {P}/import": MAINTENANCE,
     f"POST {P}/import": MAINTENANCE,
+    # Billing: finance runs the bills and keeps the tariffs; managers see them
+    f"GET {C}/tariffs": BILLING_VIEW,
+    f"POST {C}/tariffs": FINANCE,
+    f"POST {C}/bill-runs/{{period}}": FINANCE,
+    f"POST {C}/bill-runs/{{period}}/issue": FINANCE,
+    f"POST {C}/bill-runs/{{period}}/close": FINANCE,
+    f"GET {C}/bill-runs/{{period}}/exceptions": BILLING_VIEW,
+    f"GET {C}/bills": BILLING_VIEW,
+    f"GET {C}/bills/{{bill_id}}": BILLING_VIEW,
+    f"POST {C}/bills/{{bill_id}}/adjustments": FINANCE,
     # The volume balance: reports for finance and managers; the night-flow test for maintenance
     f"GET {C}/balance": REPORTS,
     f"POST {C}/balance/quick/{{utility}}": REPORTS,
