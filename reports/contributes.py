@@ -40,7 +40,14 @@ CONTRIBUTES = Contribution(
         MeterTest: "meter_test",
         FindingSettings: "finding_settings",
     },
-    routers=("reports.api", "reports.money.api", "reports.pages", "reports.night_pages", "reports.bill_pages"),
+    routers=(
+        "reports.api",
+        "reports.money.api",
+        "reports.money.pages",
+        "reports.pages",
+        "reports.night_pages",
+        "reports.bill_pages",
+    ),
     commands={
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",

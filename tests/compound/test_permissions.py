@@ -188,6 +188,9 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {C}/balance-settings": REPORTS,
     f"GET {C}/loss-cables": REPORTS,
     f"GET {C}/money": REPORTS,  # the money view
+    f"GET {P}/money": REPORTS,
+    f"GET {P}/money/charts/{{name}}.{{fmt}}": REPORTS,
+    f"GET {P}/money/charts/{{name}}": REPORTS,
     f"GET {P}/balance": REPORTS,
     f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/balance/quick": REPORTS,
