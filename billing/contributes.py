@@ -78,7 +78,11 @@ CONTRIBUTES = Contribution(
         FundingRequest: "funding_request",
     },
     routers=("billing.api", "billing.payments.api"),
-    commands={"bills": "billing.cli:bills_app", "tariffs": "billing.cli:tariffs_app"},
+    commands={
+        "bills": "billing.cli:bills_app",
+        "tariffs": "billing.cli:tariffs_app",
+        "payments": "billing.payments.cli:payments_app",
+    },
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )
