@@ -427,6 +427,7 @@ GROUP BY p.account_id, p.utility HAVING COUNT(*) > 1""",
             head
             + """
 SELECT :c, :pid, b.account_id, NULL, b.utility, 'no_tariff', '' FROM t_bill2 b
-WHERE NOT EXISTS (SELECT 1 FROM t_part p WHERE p.account_id = b.account_id AND p.utility = b.utility)""",
+LEFT JOIN (SELECT DISTINCT account_id, utility FROM t_part) p ON p.account_id = b.account_id AND p.utility = b.utility
+WHERE p.account_id IS NULL""",
         ),
     ]
