@@ -91,10 +91,10 @@ def seed_ledger(url: str, accounts: int) -> int:
         )
         run("UPDATE payment SET amount = ROUND(amount, 2)")
     engine.dispose()
+    from sqlmodel import Session
+
     from billing.payments.allocation import apply_credit
     from compound.register.models import Compound
-
-    from sqlmodel import Session
 
     with Session(sa.create_engine(url)) as s:
         apply_credit(s, compound=s.get(Compound, cid), on=AS_OF)
