@@ -77,7 +77,7 @@ CONTRIBUTES = Contribution(
         PayrollEnrolment: "payroll_enrolment",
         FundingRequest: "funding_request",
     },
-    routers=("billing.api", "billing.payments.api"),
+    routers=("billing.api", "billing.payments.api", "billing.payments.pages"),
     commands={
         "bills": "billing.cli:bills_app",
         "tariffs": "billing.cli:tariffs_app",

@@ -74,8 +74,11 @@ def _work(payer_ids: list[int]) -> list[tuple[str, dict]]:
         if items and len(items) % 10 == 9:
             items.append(items[-1])
             continue
-        body = {"payer_id": rnd.choice(payer_ids), "method": rnd.choice(["cash", "wechat_pay", "alipay"]),
-                "amount": f"{rnd.randint(1, 20_000) / 100:.2f}"}
+        body = {
+            "payer_id": rnd.choice(payer_ids),
+            "method": rnd.choice(["cash", "wechat_pay", "alipay"]),
+            "amount": f"{rnd.randint(1, 20_000) / 100:.2f}",
+        }
         items.append((f"live-{uuid.uuid4().hex}", body))
     return items
 
@@ -115,8 +118,9 @@ def test_thousands_of_payments_from_eight_clients_are_each_recorded_exactly_once
     assert all(len({a["id"] for a in got}) == 1 for got in answers.values())
     p = Payment.__table__
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(p.c.id, p.c.receipt_no, p.c.payer_id, p.c.amount)
-                            .where(p.c.compound_id == compound.id)).all()
+        rows = conn.execute(
+            sa.select(p.c.id, p.c.receipt_no, p.c.payer_id, p.c.amount).where(p.c.compound_id == compound.id)
+        ).all()
     assert sorted(r.id for r in rows) == sorted(got[0]["id"] for got in answers.values())
     assert len(rows) == len(answers) == PAYMENTS - PAYMENTS // 10
     assert sorted(r.receipt_no for r in rows) == [f"2026-{n:06d}" for n in range(1, len(rows) + 1)]
