@@ -13,6 +13,7 @@ All of a post is saved by one set-based call (meters/readings/sheet_save.py).
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -34,7 +35,7 @@ from compound.register.deps import CompoundDep
 from compound.register.models import Compound
 from meters.labels import LABELS
 from meters.quantity import fmt
-from meters.readings.round_sheet import Place, SheetRow, round_sheet, sheet_meter_ids, sheet_place
+from meters.readings.round_sheet import Place, SheetRow, round_sheet, sheet_meter_ids, sheet_place, zone_buildings
 from meters.readings.sheet_parts import Part, part_of, split
 from meters.readings.sheet_save import EntryResult, SheetEntry, save_sheet
 from meters.readings.validation import CONFIRMABLE, Code, Problem
@@ -95,6 +96,42 @@ class RowResult:
         }
 
 
+FILTERS = ("building_id", "utility", "q")
+
+
+def _zone_filters(
+    request: Request, session: Session, compound: Compound, place: Place, rows: list[SheetRow]
+) -> tuple[list[SheetRow], list[tuple[str, str, Any, str]]]:
+    """A zone's sheet (a whole living area) narrowed by building, utility and serial or location (?building_id,
+    ?utility, ?q), in walking order; with the filter form the template shows."""
+    if place.zone_id is None:
+        return rows, []
+    args = request.query_params
+    building, utility, q = args.get("building_id", ""), args.get("utility", ""), args.get("q", "").strip()[:64]
+    buildings = zone_buildings(session, compound=compound, zone_id=place.zone_id)
+    if building.isdigit() and int(building) in dict(buildings):
+        in_building = sheet_meter_ids(session, compound=compound, building_id=int(building))
+        rows = [r for r in rows if r.meter_id in in_building]
+    if utility in ("water", "electricity"):
+        rows = [r for r in rows if r.utility == utility]
+    if q:
+        rows = [r for r in rows if q.lower() in r.serial.lower() or q.lower() in r.location.lower()]
+    filters = [
+        ("building_id", _("Building"), [(str(bid), name) for bid, name in buildings], building),
+        ("utility", _("Utility"), [(u, _(LABELS[u])) for u in ("water", "electricity")], utility),
+        ("q", _("Serial or location"), None, q),
+    ]
+    return rows, filters
+
+
+def _address(request: Request, place: Place, part: int | None) -> str:
+    """The sheet's address for a part, keeping a zone sheet's filters."""
+    query = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
+    if part is not None:
+        query["part"] = str(part)
+    return place.path + (f"?{urlencode(query)}" if query else "")
+
+
 def _part_number(request: Request) -> int | None:
     raw = request.query_params.get("part", "")
     return int(raw) if raw.isdigit() and len(raw) < 6 else None
@@ -104,8 +141,6 @@ def _parts(rows: list[SheetRow]) -> list[Part]:
     return split([r.location or r.serial for r in rows])
 
 
-def _part_path(place: Place, part: Part | None, count: int) -> str:
-    return f"{place.path}?part={part.number}" if part is not None and count > 1 else place.path
 
 
 def _restored(request: Request, place: Place) -> dict[int, RowResult]:
@@ -143,6 +178,8 @@ def _sheet_page(
     rows = round_sheet(
         session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=clock.now()
     )
+    rows, filters = _zone_filters(request, session, compound, place, rows)
+    unread = sum(1 for r in rows if not r.read_this_month)
     parts = _parts(rows)
     part = part_of(parts, _part_number(request))
     shown = rows[part.start : part.end] if part else rows
@@ -161,12 +198,14 @@ def _sheet_page(
             "place": place,
             "rows": shown,
             "total": len(rows),
-            "unread": sum(1 for r in rows if not r.read_this_month),
+            "unread": unread,
+            "filters": filters,
             "part": part if len(parts) > 1 else None,
             "parts": [(p, sum(1 for r in rows[p.start : p.end] if not r.read_this_month)) for p in parts],
-            "action": _part_path(place, part, len(parts)),
-            "previous": _part_path(place, parts[part.number - 2], 2) if part and part.number > 1 else "",
-            "next": _part_path(place, parts[part.number], 2) if part and part.number < len(parts) else "",
+            "filter_args": {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)},
+            "action": _address(request, place, part.number if part and len(parts) > 1 else None),
+            "previous": _address(request, place, part.number - 1) if part and part.number > 1 else "",
+            "next": _address(request, place, part.number + 1) if part and part.number < len(parts) else "",
             "results": results,
             "restored": bool(restored),
             "read_by": read_by,
@@ -258,23 +297,23 @@ def _save(request: Request, session: Session, compound: Compound, place: Place, 
 
 
 def _back(request: Request, place: Place) -> str:
-    number = _part_number(request)
-    return f"{place.path}?part={number}" if number else place.path
+    return _address(request, place, _part_number(request))
 
 
 def _after_save(request: Request, session: Session, compound: Compound, place: Place) -> str:
     """The next part once every meter of this one is read this month; else this part again."""
     number = _part_number(request)
     if not number:
-        return place.path
+        return _back(request, place)
     rows = round_sheet(
         session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=clock.now()
     )
+    rows, _filters = _zone_filters(request, session, compound, place, rows)
     parts = _parts(rows)
     part = part_of(parts, number)
     if part is None or part.number >= len(parts) or not all(r.read_this_month for r in rows[part.start : part.end]):
         return _back(request, place)
-    return f"{place.path}?part={part.number + 1}"
+    return _address(request, place, part.number + 1)
 
 
 @router.get("/c/{compound_id}/rounds/building/{building_id}", name="round_sheet_building", dependencies=VIEW)
