@@ -44,4 +44,5 @@ def open_case(session: Session, c: Compound, payer_id: int) -> CollectionCase | 
     return session.execute(
         sa.select(CollectionCase).where(CollectionCase.compound_id == c.id, CollectionCase.payer_id == payer_id,
                                         CollectionCase.closed_on.is_(None))
+        .execution_options(populate_existing=True)  # the run writes with Core: never an object of before it
     ).scalar_one_or_none()

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.collections.models import ActionStatus, CollectionAction, CollectionCase, CollectionLevel
+from billing.collections.models import ActionStatus, CollectionAction, CollectionCase, CollectionLevel, CollectionPolicy
 from billing.collections.run import run_collections
 from billing.ledger import open_items
 from billing.payments.service import reverse_payment
@@ -30,7 +30,10 @@ op = st.one_of(
 
 def _expected_levels(session, c, today: date) -> dict[int, int]:
     """The oracle, in Python: the deepest level whose days and minimum hold, from the ledger's open items."""
-    levels = session.execute(sa.select(CollectionLevel).where(CollectionLevel.compound_id == c.id)).scalars().all()
+    household = sa.select(CollectionPolicy.id).where(CollectionPolicy.compound_id == c.id,
+                                                     CollectionPolicy.key == "class:household").scalar_subquery()
+    levels = session.execute(sa.select(CollectionLevel).where(CollectionLevel.compound_id == c.id,
+                                                              CollectionLevel.policy_id == household)).scalars().all()
     owed: dict[int, tuple[int, date]] = {}
     for item in open_items(session, compound=c, as_of=today):
         fen, oldest = owed.get(item.payer_id, (0, item.due_on))
@@ -45,14 +48,17 @@ def _expected_levels(session, c, today: date) -> dict[int, int]:
 
 
 def _check(session, c, today: date) -> None:
-    cases = session.execute(sa.select(CollectionCase).where(CollectionCase.compound_id == c.id)).scalars().all()
+    fresh = {"populate_existing": True}  # the run writes with Core: never an object loaded before it
+    cases = session.execute(sa.select(CollectionCase).where(CollectionCase.compound_id == c.id)
+                            .execution_options(**fresh)).scalars().all()
     open_cases = [k for k in cases if k.closed_on is None]
     assert len({k.payer_id for k in open_cases}) == len(open_cases), "two open cases for one payer"
     assert {k.payer_id: k.level for k in open_cases if k.promise_date is None} == {
         p: lv for p, lv in _expected_levels(session, c, today).items()
         if p not in {k.payer_id for k in open_cases if k.promise_date is not None}
     }
-    acts = session.execute(sa.select(CollectionAction).where(CollectionAction.compound_id == c.id)).scalars().all()
+    acts = session.execute(sa.select(CollectionAction).where(CollectionAction.compound_id == c.id)
+                           .execution_options(**fresh)).scalars().all()
     keys = [(a.case_id, a.position) for a in acts]
     assert len(keys) == len(set(keys)), "an action made twice"
     closed = {k.id for k in cases if k.closed_on is not None}
