@@ -85,7 +85,7 @@ CONTRIBUTES = Contribution(
         CollectionLevel: "collection_level",
         CollectionContact: "collection_contact",
     },
-    routers=("billing.payments.api",),
+    routers=("billing.payments.api", "billing.collections.pages"),
     jobs=(COLLECTION_RUN,),
     commands={"collections": "billing.collections.cli:collections_app"},
     templates=folder(__file__, "templates"),

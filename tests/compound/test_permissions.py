@@ -209,6 +209,18 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {C}/ageing": REPORTS,
     f"POST {C}/payments": FINANCE,
     f"POST {C}/payments/{{payment_id}}/reversal": FINANCE,
+    # Collections: finance chases and records outcomes, managers see (the README's "collections")
+    f"GET {P}/collections": REPORTS,
+    f"GET {P}/collections/calls": REPORTS,
+    f"GET {P}/collections/visits": REPORTS,
+    f"GET {P}/collections/letters": REPORTS,
+    f"GET {P}/collections/letters/print": REPORTS,
+    f"GET {P}/collections/key-defaulters": REPORTS,
+    f"GET {P}/collections/policies": REPORTS,
+    f"POST {P}/collections/tasks/{{action_id}}/outcome": FINANCE,
+    f"POST {P}/collections/letters/sent": FINANCE,
+    f"POST {P}/collections/policies": FINANCE,
+    f"POST {P}/collections/policies/{{policy_id}}": FINANCE,
 }
 
 
