@@ -85,9 +85,13 @@ CONTRIBUTES = Contribution(
         CollectionLevel: "collection_level",
         CollectionContact: "collection_contact",
     },
-    routers=("billing.payments.api", "billing.collections.pages"),
+    routers=("billing.api", "billing.payments.api", "billing.collections.pages"),
     jobs=(COLLECTION_RUN,),
-    commands={"collections": "billing.collections.cli:collections_app"},
+    commands={
+        "bills": "billing.cli:bills_app",
+        "tariffs": "billing.cli:tariffs_app",
+        "collections": "billing.collections.cli:collections_app",
+    },
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )

@@ -14,14 +14,19 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from billing.models import BillingAccount, BillingSettings, CustomerClass
-from compound.register.models import Account, AccountKind, Building, Payer, Zone, ZoneKind
+from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone, ZoneKind
 
 DEFAULT_CLASSES = (("household", "居民"), ("office", "办公"))
 FINANCE_BUREAU_CODE = "CZJ"
 
 
 def ensure_setup(session: Session, *, compound_id: int) -> BillingSettings:
-    """The compound's billing settings, with its classes, payer account and billing accounts in place."""
+    """The compound's billing settings, with its classes, payer account and billing accounts in place.
+
+    Takes the compound's row (FOR NO KEY UPDATE: readings and other rows pointing at it are not held up), so two
+    runs or loads of one compound set up, and then run, one after the other.
+    """
+    session.execute(sa.select(Compound.id).where(Compound.id == compound_id).with_for_update(key_share=True))
     _ensure_classes(session, compound_id=compound_id)
     settings = session.execute(
         sa.select(BillingSettings).where(BillingSettings.compound_id == compound_id)
@@ -65,9 +70,11 @@ def _make_payer_account(session: Session, *, compound_id: int) -> int:
 
 
 def _ensure_billing_accounts(session: Session, *, compound_id: int) -> None:
-    cls = sa.select(CustomerClass.id).where(
-        CustomerClass.compound_id == compound_id, CustomerClass.code == Account.kind
-    ).scalar_subquery()
+    cls = (
+        sa.select(CustomerClass.id)
+        .where(CustomerClass.compound_id == compound_id, CustomerClass.code == Account.kind)
+        .scalar_subquery()
+    )
     conference = (
         sa.select(sa.literal(1))
         .select_from(Building)

@@ -25,3 +25,7 @@ class NeedsConfirmation(ReadingProblems, Conflict):
 
 class MeterError(InvalidInput):
     """422: a register change to a meter that cannot be made (replacement, seal, tree)."""
+
+
+class MultiplierNeedsConfirming(Conflict):
+    """409: a new multiplier on a meter with readings; send it again with confirm_multiplier_change."""

@@ -201,3 +201,23 @@ class Reading(SQLModel, table=True):
     # The wrong reading this one corrects.
     corrects_id: int | None = _fk_id(index=False)
     created_at: datetime | None = created_at_field()
+
+
+# Register rules the database holds on both engines (expression indexes; each keeps compound_id, Citus' rule).
+# Serials are one whatever their case: W-1-1-101 and w-1-1-101 are the same meter.
+sa.Index(
+    "uq_meter_compound_id_serial_lower",
+    Meter.__table__.c.compound_id,
+    sa.func.lower(Meter.__table__.c.serial),
+    unique=True,
+)
+# A seal number is intact on one meter at a time; a broken seal's number may come back on another.
+_intact = Seal.__table__.c.broken_date.is_(None)
+sa.Index(
+    "uq_seal_compound_id_number_intact",
+    Seal.__table__.c.compound_id,
+    sa.func.lower(Seal.__table__.c.number),
+    unique=True,
+    sqlite_where=_intact,
+    postgresql_where=_intact,
+)

@@ -30,7 +30,7 @@ def _compound_ids(session, codes: list[str]) -> list[int]:
 
 
 def _user(session, name: str) -> User:
-    user = session.execute(sa.select(User).where(User.username == name)).scalar_one_or_none()
+    user = service.find_user(session, name)
     if user is None:
         raise typer.BadParameter(f"no user named {name}", param_hint="NAME")
     return user

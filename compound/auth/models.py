@@ -95,3 +95,7 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = at_field()
     success: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     reason: str = Field(default="", sa_column=sa.Column(sa.String(64), nullable=False))
+
+
+# User names are one whatever their case (Li.Ming logs in as li.ming), across the installation.
+sa.Index("uq_app_user_username_lower", sa.func.lower(User.__table__.c.username), unique=True)

@@ -120,7 +120,8 @@ def _log_attempt(session: Session, *, username: str, ip: str, now: datetime, suc
 def authenticate(session: Session, *, username: str, password: str, ip: str) -> User:
     """The user whose credentials these are; every try is logged, and repeated failures throttled."""
     now = clock.now()
-    username = username.strip()
+    # A user name is one whatever its case, so its failures count together however it is typed.
+    username = username.strip().lower()
     c = LoginAttempt.__table__.c
     if (
         _recent_failures(session, column=c.username, value=username, now=now) >= MAX_FAILURES_PER_USER
@@ -128,7 +129,7 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
     ):
         _log_attempt(session, username=username, ip=ip, now=now, success=False, reason=THROTTLED)
         raise TooManyAttempts(_("Too many failed logins. Wait 15 minutes and try again."))
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = find_user(session, username)
     ok = passwords.verify(user.password_hash if user else passwords.DUMMY_HASH, password)
     if not user or not ok:
         _log_attempt(session, username=username, ip=ip, now=now, success=False, reason="bad_credentials")
@@ -313,7 +314,7 @@ def create_user(
 ) -> User:
     """A new user, with no check of who asks: the command line's, and the pages' and API's after add_user's."""
     username = check_username(username)
-    if session.exec(select(User).where(User.username == username)).first():
+    if find_user(session, username) is not None:
         raise Conflict(_("The user name %(name)s is taken.", name=username), field="username")
     display_name = check_display_name(display_name)
     passwords.check_policy(password, username=username)
@@ -330,6 +331,11 @@ def create_user(
     session.flush()
     set_compounds(session, user=user, compound_ids=compound_ids or [])
     return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user of this name, whatever its case (the database folds both sides the same way)."""
+    return session.exec(select(User).where(sa.func.lower(User.username) == sa.func.lower(username))).first()
 
 
 def check_username(username: str) -> str:

@@ -25,7 +25,7 @@ from compound.kit.forms import (
     show_form,
     submit,
 )
-from compound.kit.i18n import N_
+from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
@@ -152,7 +152,28 @@ def _meter_fields(session: Session, compound: Compound, utility: Utility, meter:
             FormField("status", _("Status"), kind="select", required=True, options=choices(MeterStatus, LABELS)),
             FormField("removed_date", _("Removed"), kind="date", hint=_("Empty: today, when the status is removed.")),
         ]
+        if (count := service.readings_count(session, meter=meter)) > 0:
+            fields.append(_confirm_multiplier_field(meter, count))
     return fields
+
+
+def _confirm_multiplier_field(meter: Meter, count: int) -> FormField:
+    return FormField(
+        "confirm_multiplier_change",
+        _("I am changing the multiplier of a meter that has readings"),
+        kind="checkbox",
+        hint=ngettext(
+            "This meter has %(num)s reading taken with multiplier %(old)s.",
+            "This meter has %(num)s readings taken with multiplier %(old)s.",
+            count,
+            old=meter.multiplier,
+        )
+        + " "
+        + _(
+            "A new multiplier changes what its history means: use it to correct a register mistake (if the current "
+            "transformer was changed, record a replacement instead). The change is written to the audit trail."
+        ),
+    )
 
 
 def _meters_back(request: Request, compound: Compound) -> str:

@@ -66,6 +66,7 @@ def check_parent(session: Session, *, compound: Compound, state: dict[str, Any],
                 _("There is no meter %(id)s in this compound to be the parent.", id=parent_id), field="parent_id"
             )
         check_parent_meter(parent, utility=utility, field="parent_id")
+        check_same_building(session, compound=compound, parent=parent, building_id=state.get("building_id"))
     if transformer_id is not None:
         if utility is not Utility.electricity:
             raise MeterError(_("Only an electricity meter can hang on a transformer."), field="transformer_id")
@@ -95,6 +96,57 @@ def check_parent_meter(parent: Meter, *, utility: Utility, field: str) -> None:
         )
     if parent.status == MeterStatus.removed:
         raise MeterError(_("Meter %(serial)s has been removed.", serial=parent.serial), field=field)
+
+
+def _zone_of(session: Session, compound: Compound, building_id: int | None) -> int | None:
+    building = lookups.get(session, Building, compound_id=compound.id, id=building_id)
+    return building.zone_id if building is not None else None
+
+
+def check_same_building(
+    session: Session, *, compound: Compound, parent: Meter, building_id: int | None, field: str = "parent_id"
+) -> None:
+    """A meter in a building hangs under a meter of the same building, or under a feeder: a utility meter, a
+    transformer's low-voltage meter, a meter in no building (the zone's check meter), or a meter in a building
+    of another zone (a switch room's outgoing feeder). A meter of block 1 under block 2's meter is the mistake
+    this refuses.
+    """
+    if building_id is None or parent.building_id is None or parent.building_id == building_id:
+        return
+    if parent.role == MeterRole.utility or parent.transformer_id is not None:
+        return
+    zone = _zone_of(session, compound, building_id)
+    if zone is None or zone != _zone_of(session, compound, parent.building_id):
+        return
+    raise MeterError(
+        _(
+            "Meter %(serial)s is in another building of the same zone: a meter hangs under a meter of its own "
+            "building, or under a feeder (the zone's meter in no building, a transformer's or the utility's).",
+            serial=parent.serial,
+        ),
+        field=field,
+    )
+
+
+def check_children_buildings(session: Session, *, compound: Compound, meter: Meter, state: dict[str, Any]) -> None:
+    """A meter moved to another building must still be a place its meters may hang under."""
+    if state.get("building_id") == meter.building_id:
+        return
+    # The meter as it will be (never added to the session): what check_same_building asks of a parent.
+    moved = Meter(
+        serial=state["serial"],
+        role=state["role"],
+        transformer_id=state.get("transformer_id"),
+        building_id=state.get("building_id"),
+    )
+    m = Meter.__table__.c
+    children = session.execute(
+        sa.select(m.building_id)
+        .where(m.compound_id == compound.id, m.parent_id == meter.id, m.status == MeterStatus.active.value)
+        .distinct()
+    ).scalars()
+    for building_id in children:
+        check_same_building(session, compound=compound, parent=moved, building_id=building_id, field="building_id")
 
 
 def _check_no_cycle(

@@ -69,6 +69,11 @@ class MeterUpdate(Input):
         None, description="Take a meter out of service without a successor (use the replacement endpoint to swap it)."
     )
     removed_date: PlausibleDate | None = None
+    confirm_multiplier_change: bool = Field(
+        False,
+        description="Required to change the multiplier of a meter that has readings: the new one changes what "
+        "its history means (the change is written to the audit trail).",
+    )
 
 
 class MeterRead(Output):

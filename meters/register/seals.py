@@ -10,6 +10,7 @@ from compound.kit import clock
 from compound.kit.errors import Conflict
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
+from compound.register.service import unique_fallback
 from meters.errors import MeterError
 from meters.models import Meter, MeterStatus, Seal
 
@@ -62,10 +63,35 @@ def add_seal(
             ),
             field="number",
         )
+    if (elsewhere := intact_elsewhere(session, compound=compound, number=number)) is not None:
+        raise Conflict(_seal_number_taken(number, elsewhere), field="number")
     seal = Seal(compound_id=compound.id, meter_id=meter.id, number=number, sealed_date=sealed_date, sealed_by=sealed_by)
-    session.add(seal)
-    session.flush()
+    # Two fitters giving one number to two meters at once: the unique index refuses the second.
+    with unique_fallback(session, {"number": _seal_number_taken(number, "")}):
+        session.add(seal)
     return seal
+
+
+def intact_elsewhere(session: Session, *, compound: Compound, number: str) -> str | None:
+    """The serial of the meter that carries an intact seal with this number (any case), or None."""
+    s, m = Seal.__table__.c, Meter.__table__.c
+    return session.execute(
+        sa.select(m.serial)
+        .join(Seal.__table__, sa.and_(s.compound_id == m.compound_id, s.meter_id == m.id))
+        .where(s.compound_id == compound.id, s.broken_date.is_(None), sa.func.lower(s.number) == sa.func.lower(number))
+        .limit(1)
+    ).scalar()
+
+
+def _seal_number_taken(number: str, serial: str) -> str:
+    if not serial:
+        return _("Seal %(number)s is already intact on another meter.", number=number)
+    return _(
+        "Seal %(number)s is already intact on meter %(serial)s: a seal number is on one meter at a time "
+        "(record that seal broken first).",
+        number=number,
+        serial=serial,
+    )
 
 
 def break_seal(

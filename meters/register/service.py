@@ -9,18 +9,22 @@ where a meter may hang (placement.py), replacement (replacement.py), seals (seal
 (transformers.py), unmetered uses (unmetered_uses.py) and the tree itself (tree.py).
 """
 
+from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from compound.audit import service as audit
 from compound.kit import clock, lookups
 from compound.kit.i18n import gettext as _
+from compound.kit.i18n import ngettext
 from compound.register.models import Compound
 from compound.register.service import changes, fields_of, page, unique_fallback
-from meters.errors import MeterError
-from meters.models import Meter, MeterRole, MeterStatus, Utility
+from meters.errors import MeterError, MultiplierNeedsConfirming
+from meters.models import Meter, MeterRole, MeterStatus, Reading, Utility
 from meters.register.lookups import check_serial_free, serial_taken
-from meters.register.placement import check_children, check_parent, check_place
+from meters.register.placement import check_children, check_children_buildings, check_parent, check_place
 from meters.register.schemas import MeterCreate, MeterUpdate
 from meters.register.seals import break_on_removal
 
@@ -28,6 +32,7 @@ from meters.register.seals import break_on_removal
 def create_meter(session: Session, *, compound: Compound, data: MeterCreate) -> Meter:
     """A new meter in its place in the tree."""
     state = data.model_dump()
+    _check_installed(compound, state.get("installed_date"))
     check_place(session, compound=compound, state=state)
     check_parent(session, compound=compound, state=state, meter=None)
     check_serial_free(session, compound=compound, serial=data.serial)
@@ -42,25 +47,87 @@ def update_meter(session: Session, *, compound: Compound, meter: Meter, data: Me
     sent = changes(
         data, required=("serial", "role", "location", "multiplier", "dials", "walk_order", "hv_side", "status")
     )
+    confirmed = bool(sent.pop("confirm_multiplier_change", False))
     state = fields_of(meter) | sent
+    if "installed_date" in sent:
+        _check_installed(compound, sent["installed_date"])
+    changed_multiplier = _check_multiplier_change(session, meter=meter, state=state, confirmed=confirmed)
     if "building_id" in sent and "zone_id" not in sent:
         state["zone_id"] = None  # follow the new building's zone
     _check_status(session, compound=compound, meter=meter, state=state, sent=sent)
     # Only what the change touches: an old meter under a since-removed parent can still get a new location.
     if sent.keys() & {"role", "account_id", "building_id", "zone_id"}:
         check_place(session, compound=compound, state=state)
-    if sent.keys() & {"role", "parent_id", "transformer_id", "hv_side"}:
+    if sent.keys() & {"role", "parent_id", "transformer_id", "hv_side", "building_id", "zone_id"}:
         check_parent(session, compound=compound, state=state, meter=meter)
     check_children(session, compound=compound, meter=meter, state=state)
+    check_children_buildings(session, compound=compound, meter=meter, state=state)
     if "serial" in sent:
         check_serial_free(session, compound=compound, serial=sent["serial"], exclude_id=meter.id)
     taken_out = meter.status == MeterStatus.active and state["status"] == MeterStatus.removed
     with unique_fallback(session, {"serial": serial_taken(str(state["serial"]))}):
-        for name in MeterUpdate.model_fields:
+        for name in MeterUpdate.model_fields.keys() - {"confirm_multiplier_change"}:
             setattr(meter, name, state[name])
+    if changed_multiplier is not None:
+        audit.record(
+            session,
+            action="multiplier_change",
+            object_type="meter",
+            object_id=str(meter.id),
+            compound_id=compound.id,
+            summary=f"{meter.serial}: {changed_multiplier[0]} → {meter.multiplier} ({changed_multiplier[1]} readings)",
+            before={"multiplier": changed_multiplier[0]},
+            after={"multiplier": meter.multiplier, "readings": changed_multiplier[1], "confirmed": True},
+        )
     if taken_out:
         break_on_removal(session, compound=compound, meter=meter, on=meter.removed_date, by="")
     return meter
+
+
+def _check_installed(compound: Compound, installed: date | None) -> None:
+    """A meter cannot have been installed after today (the compound's own date)."""
+    if installed is not None and installed > clock.today(compound):
+        raise MeterError(
+            _("The installation date %(date)s is in the future.", date=installed.isoformat()), field="installed_date"
+        )
+
+
+def readings_count(session: Session, *, meter: Meter) -> int:
+    r = Reading.__table__.c
+    q = sa.select(sa.func.count()).where(r.compound_id == meter.compound_id, r.meter_id == meter.id)
+    return int(session.execute(q).scalar_one())
+
+
+def _check_multiplier_change(
+    session: Session, *, meter: Meter, state: dict[str, Any], confirmed: bool
+) -> tuple[int, int] | None:
+    """A new multiplier on a meter with readings changes what its history means: only when confirmed.
+
+    Returns (the old multiplier, the readings it had) for the audit trail, or None when nothing needs saying.
+    """
+    if state["multiplier"] == meter.multiplier:
+        return None
+    count = readings_count(session, meter=meter)
+    if count == 0:
+        return None
+    if not confirmed:
+        raise MultiplierNeedsConfirming(
+            ngettext(
+                "Meter %(serial)s already has %(num)s reading taken with multiplier %(old)s.",
+                "Meter %(serial)s already has %(num)s readings taken with multiplier %(old)s.",
+                count,
+                serial=meter.serial,
+                old=meter.multiplier,
+            )
+            + " "
+            + _(
+                "A new multiplier changes what its history means (the use of the next reading is worked out with "
+                "it); if the current transformer was changed, record a replacement instead. Confirm the change to "
+                "save it."
+            ),
+            field="multiplier",
+        )
+    return meter.multiplier, count
 
 
 def _check_status(

@@ -150,6 +150,7 @@ def _details(b: PeriodBalance, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "masters": [_master_json(b, m) for m in b.masters],
         "zones": [_strings(r) for r in rows],
         "unplaced": str(vol(b.placement.unplaced)),
+        "customer_meter_error_source": b.total.details.get("customer_meter_error_source"),
         "warnings": [{"code": c, "message": warning_text(c, p)} for c, p in b.warnings],
     }
 

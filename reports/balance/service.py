@@ -147,10 +147,21 @@ def _electricity_indicators(total: comp.Components) -> dict[str, Any]:
     return {"billing_efficiency_pct": None if be is None else be * HUNDRED, "non_revenue_pct": loss}
 
 
+def _meter_error(session: Session, compound: Compound, s: BalanceSettings, window: Window, period: Period) -> Any:
+    """The customer meters' under-registration from their accuracy tests, where any were recorded."""
+    from reports.findings.accuracy import meter_error
+
+    return meter_error(
+        session, compound_id=compound.id, utility=Utility.water.value, window=window, end=period.last_day,
+        configured=Decimal(s.meter_error_fraction), basis=w.MeterErrorBasis(s.meter_error_basis),
+    )  # fmt: skip
+
+
 def _master(session: Session, compound: Compound, node: Node, tree: Tree, s: BalanceSettings, window: Window,
-            period: Period, cables: list[dict[str, Any]], summary: bool) -> MasterResult:  # fmt: skip
+            period: Period, cables: list[dict[str, Any]], summary: bool,
+            error: Any = None) -> MasterResult:  # fmt: skip
     if tree.utility is Utility.water:
-        components = comp.water(node, s)
+        components = comp.water(node, s, error)
     else:
         hours = Decimal(window.seconds) / 3600
         components = comp.electricity(node, tree, s, hours=hours, cables=cables)
@@ -174,7 +185,8 @@ def period_balance(
     s = get_settings(session, compound=compound)
     tree = load_tree(session, compound=compound, utility=utility, window=window, start=period.start, end=period.end)
     cables = _cables(session, compound, tree, window) if utility is Utility.electricity else []
-    masters = [_master(session, compound, n, tree, s, window, period, cables, summary) for n in tree.masters]
+    error = _meter_error(session, compound, s, window, period) if utility is Utility.water and tree.masters else None
+    masters = [_master(session, compound, n, tree, s, window, period, cables, summary, error) for n in tree.masters]
     total = comp.combine([m.components for m in masters]) if masters else _empty(tree, s, window)
     result = PeriodBalance(compound, utility, period, window, s, tree, masters, total, place(tree.roots, tree.zones))
     result.starts = _late_starts(session, compound, tree, window)

@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from compound.kit.i18n import gettext as _
+from meters.readings.charts import font_family
 from reports.charts import (
     ESTIMATED_EDGE,
     LOSS,
@@ -240,7 +241,7 @@ def ageing(buckets: list[str], groups: list[tuple[str, list[Decimal]]], *, title
     ax.set_yticks(ys, [g for g, _v in groups])
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     _style(ax, title=title, xlabel=_("yuan"))
-    _legend(ax, loc="lower right", title=_("Days overdue"))
+    _legend(ax, loc="lower right", title=_("Days overdue"), title_fontproperties={"family": font_family(), "size": 8})
     return Chart(fig, rows)
 
 

@@ -33,6 +33,9 @@ AUDIT = frozenset({Role.manager, Role.admin, EVERY})  # the audit trail
 EVERY_ONLY = frozenset({EVERY})  # adding a compound
 REPORTS = frozenset({Role.finance, Role.manager})  # reports: the balance, its charts, the utility's bills
 FINANCE = frozenset({Role.finance})  # the utility's bills, the balance settings
+FINDINGS = frozenset({Role.maintenance, Role.finance, Role.manager})  # findings, work orders, savings: seeing them
+ORDERS = frozenset({Role.maintenance, Role.finance})  # raising, dismissing; work orders and their moves; meter tests
+BILLING_VIEW = frozenset({Role.finance, Role.manager})  # tariffs, bill runs, bills: managers see, finance changes
 
 C = "/api/compounds/{compound_id}"
 P = "/c/{compound_id}"
@@ -170,6 +173,16 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"POST {P}/rounds/zone/{{zone_id}}": MAINTENANCE,
     f"GET {P}/import": MAINTENANCE,
     f"POST {P}/import": MAINTENANCE,
+    # Billing: finance runs the bills and keeps the tariffs; managers see them
+    f"GET {C}/tariffs": BILLING_VIEW,
+    f"POST {C}/tariffs": FINANCE,
+    f"POST {C}/bill-runs/{{period}}": FINANCE,
+    f"POST {C}/bill-runs/{{period}}/issue": FINANCE,
+    f"POST {C}/bill-runs/{{period}}/close": FINANCE,
+    f"GET {C}/bill-runs/{{period}}/exceptions": BILLING_VIEW,
+    f"GET {C}/bills": BILLING_VIEW,
+    f"GET {C}/bills/{{bill_id}}": BILLING_VIEW,
+    f"POST {C}/bills/{{bill_id}}/adjustments": FINANCE,
     # The volume balance: reports for finance and managers; the night-flow test for maintenance
     f"GET {C}/balance": REPORTS,
     f"POST {C}/balance/quick/{{utility}}": REPORTS,
@@ -177,6 +190,10 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {C}/balance-settings": REPORTS,
     f"GET {C}/loss-cables": REPORTS,
     f"GET {C}/money": REPORTS,  # the money view
+    f"GET {P}/money": REPORTS,
+    f"GET {P}/money/charts/{{name}}.{{fmt}}": REPORTS,
+    f"GET {P}/money/charts/{{name}}": REPORTS,
+    f"GET {P}/dashboard": REPORTS,
     f"GET {P}/balance": REPORTS,
     f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/balance/quick": REPORTS,
@@ -221,6 +238,37 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"POST {P}/collections/letters/sent": FINANCE,
     f"POST {P}/collections/policies": FINANCE,
     f"POST {P}/collections/policies/{{policy_id}}": FINANCE,
+    # Findings and work orders: maintenance and finance act on them, managers see them
+    f"GET {C}/findings": FINDINGS,
+    f"POST {C}/findings": ORDERS,
+    f"POST {C}/findings/raise": ORDERS,
+    f"GET {C}/findings/{{finding_id}}": FINDINGS,
+    f"POST {C}/findings/{{finding_id}}/dismiss": ORDERS,
+    f"GET {C}/work-orders": FINDINGS,
+    f"POST {C}/work-orders": ORDERS,
+    f"GET {C}/work-orders/{{order_id}}": FINDINGS,
+    f"PATCH {C}/work-orders/{{order_id}}": ORDERS,
+    f"POST {C}/work-orders/{{order_id}}/move": ORDERS,
+    f"GET {C}/meter-tests": FINDINGS,
+    f"POST {C}/meter-tests": ORDERS,
+    f"GET {C}/finding-settings": FINDINGS,
+    f"PATCH {C}/finding-settings": FINANCE,
+    f"GET {C}/findings-summary": REPORTS,
+    f"GET {C}/events": REPORTS,
+    f"GET {P}/findings": FINDINGS,
+    f"GET {P}/findings/new": ORDERS,
+    f"POST {P}/findings/new": ORDERS,
+    f"GET {P}/findings/{{finding_id}}": FINDINGS,
+    f"POST {P}/findings/{{finding_id}}/dismiss": ORDERS,
+    f"POST {P}/findings/{{finding_id}}/order": ORDERS,
+    f"GET {P}/orders": FINDINGS,
+    f"GET {P}/orders/new": ORDERS,
+    f"POST {P}/orders/new": ORDERS,
+    f"GET {P}/orders/{{order_id}}": FINDINGS,
+    f"POST {P}/orders/{{order_id}}/move": ORDERS,
+    f"GET {P}/findings/summary": REPORTS,
+    f"GET {P}/findings/settings": FINANCE,
+    f"POST {P}/findings/settings": FINANCE,
 }
 
 

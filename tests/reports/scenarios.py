@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from compound.register.models import Account, AccountKind, Compound, Zone, ZoneKind
+from compound.register.models import Account, AccountKind, Building, Compound, Zone, ZoneKind
 from meters.models import Meter, MeterRole, Reading, Transformer, UnmeteredUse, Utility
 from reports.models import BalanceSettings, UnbilledAccount, UnbilledPurpose
 from tests.factories import make_compound
@@ -38,6 +38,8 @@ class Leaf:
     under: Fraction = Fraction(0)
     own_use: bool = False  # the centre's own use: metered, not billed
     no_account: bool = False
+    stops_at: datetime | None = None  # from then on the meter registers nothing (stopped, tampered with)
+    building: str | None = None  # a building of that name in the leaf's zone
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Check:
     zone: str | None
     leaves: list[Leaf] = field(default_factory=list)
     loss_milli_per_day: int = 0  # what leaks between the check meter and its meters
+    loss_until: datetime | None = None  # the leak repaired then
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Scenario:
     checks: list[Check] = field(default_factory=list)
     unmetered: list[Unmetered] = field(default_factory=list)
     leak_milli_per_day: int = 0  # on the master's side, upstream of everything
+    leak_until: datetime | None = None  # the leak repaired then
     zones: tuple[str, ...] = ("Office", "Living", "Public")
     utility: Utility = Utility.water
 
@@ -110,14 +114,48 @@ def readings_for(meter: Meter, times: list[datetime], cum_milli: list[int]) -> l
     return rows
 
 
-def cumulative(milli_per_day: Fraction | int, start: datetime, times: list[datetime]) -> list[int]:
-    """The register (thousandths) at each time, for an even flow from `start`, cut to whole thousandths."""
-    return [int(Fraction(milli_per_day) * Fraction(int((t - start).total_seconds()), DAY)) for t in times]
+# A flow: an even rate (thousandths a day), or a schedule of rates [(from, rate), ...] — each rate holds from its
+# moment (None: from the start) until the next one's.
+Flow = Fraction | int | list[tuple[datetime | None, Fraction | int]]
 
 
-def write_readings(session: Session, meter: Meter, milli_per_day: Fraction | int, times: list[datetime]) -> None:
-    rows = readings_for(meter, times, cumulative(milli_per_day, times[0], times))
+def _days(a: datetime, b: datetime) -> Fraction:
+    return Fraction(int((b - a).total_seconds()), DAY)
+
+
+def flowed(flow: Flow, start: datetime, t: datetime) -> Fraction:
+    """What the flow carried from `start` to `t`, exactly."""
+    if not isinstance(flow, list):
+        return Fraction(flow) * _days(start, t)
+    total = Fraction(0)
+    for i, (since, rate) in enumerate(flow):
+        a = max(start, since) if since is not None else start
+        until = flow[i + 1][0] if i + 1 < len(flow) else None
+        b = min(t, until) if until is not None else t
+        if b > a:
+            total += Fraction(rate) * _days(a, b)
+    return total
+
+
+def cumulative(milli_per_day: Flow, start: datetime, times: list[datetime], *more: Flow) -> list[int]:
+    """The register (thousandths) at each time, for the flows from `start`, cut to whole thousandths."""
+    return [int(sum((flowed(f, start, t) for f in (milli_per_day, *more)), Fraction(0))) for t in times]
+
+
+def write_readings(session: Session, meter: Meter, milli_per_day: Flow, times: list[datetime], *more: Flow) -> None:
+    rows = readings_for(meter, times, cumulative(milli_per_day, times[0], times, *more))
     session.execute(sa.insert(Reading.__table__), rows)
+
+
+def scaled(flow: Flow, factor: Fraction) -> Flow:
+    if not isinstance(flow, list):
+        return Fraction(flow) * factor
+    return [(since, Fraction(rate) * factor) for since, rate in flow]
+
+
+def stopping(rate: Fraction | int, at: datetime | None) -> Flow:
+    """An even rate until `at`, nothing after (a leak repaired, a meter that stops registering)."""
+    return Fraction(rate) if at is None else [(None, Fraction(rate)), (at, Fraction(0))]
 
 
 def build(session: Session, s: Scenario, times: list[datetime], *, settings: dict | None = None) -> Built:
@@ -132,9 +170,9 @@ def build(session: Session, s: Scenario, times: list[datetime], *, settings: dic
     meters: dict[str, Meter] = {}
     master = _meter(session, c, "MASTER", MeterRole.utility, s.utility)
     meters["MASTER"] = master
-    total = Fraction(s.leak_milli_per_day)
+    total: list[Flow] = [stopping(s.leak_milli_per_day, s.leak_until)]
     for leaf in s.leaves:
-        total += _leaf(session, c, leaf, master, zones, meters, times)
+        total.append(_leaf(session, c, leaf, master, zones, meters, times))
     for check in s.checks:
         cm = _meter(
             session,
@@ -146,13 +184,13 @@ def build(session: Session, s: Scenario, times: list[datetime], *, settings: dic
             zone_id=zones[check.zone].id if check.zone else None,
         )
         meters[check.serial] = cm
-        through = Fraction(check.loss_milli_per_day)
-        through += sum((_leaf(session, c, leaf, cm, zones, meters, times) for leaf in check.leaves), Fraction(0))
-        through += sum(_daily(u) for u in s.unmetered if u.parent == check.serial)
-        write_readings(session, cm, through, times)
+        through: list[Flow] = [stopping(check.loss_milli_per_day, check.loss_until)]
+        through += [_leaf(session, c, leaf, cm, zones, meters, times) for leaf in check.leaves]
+        through += [_daily(u) for u in s.unmetered if u.parent == check.serial]
+        write_readings(session, cm, *through[:1], times, *through[1:])
         total += through
-    total += sum(_daily(u) for u in s.unmetered if u.parent is None)
-    write_readings(session, master, total, times)
+    total += [_daily(u) for u in s.unmetered if u.parent is None]
+    write_readings(session, master, total[0], times, *total[1:])
     for u in s.unmetered:
         parent = meters[u.parent].id if u.parent else master.id
         session.add(
@@ -187,10 +225,21 @@ def _daily(u: Unmetered) -> Fraction:
     return Fraction(u.fixed_per_month) * 1000 / 30
 
 
-def _leaf(session, c, leaf: Leaf, parent: Meter, zones, meters, times) -> Fraction:
+def _building(session, c, zone: Zone, name: str) -> Building:
+    found = session.execute(sa.select(Building).where(Building.compound_id == c.id, Building.name == name)).scalar()
+    if found is None:
+        found = Building(compound_id=c.id, zone_id=zone.id, name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _leaf(session, c, leaf: Leaf, parent: Meter, zones, meters, times) -> Flow:
     account = None
+    building = _building(session, c, zones[leaf.zone], leaf.building) if leaf.building and leaf.zone else None
     if not leaf.no_account:
-        account = Account(compound_id=c.id, code=f"A-{leaf.serial}", kind=AccountKind.household, name=leaf.serial)
+        account = Account(compound_id=c.id, code=f"A-{leaf.serial}", kind=AccountKind.household, name=leaf.serial,
+                          building_id=building.id if building else None)  # fmt: skip
         session.add(account)
         session.flush()
         if leaf.own_use:
@@ -204,9 +253,10 @@ def _leaf(session, c, leaf: Leaf, parent: Meter, zones, meters, times) -> Fracti
         parent_id=parent.id,
         account_id=account.id if account else None,
         zone_id=zones[leaf.zone].id if leaf.zone else None,
+        building_id=building.id if building else None,
     )
     meters[leaf.serial] = m
-    write_readings(session, m, Fraction(leaf.milli_per_day) * (1 - leaf.under), times)
+    write_readings(session, m, scaled(stopping(leaf.milli_per_day, leaf.stops_at), 1 - leaf.under), times)
     return Fraction(leaf.milli_per_day)
 
 

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+import sqlalchemy as sa
 
 from meters.models import Utility
 from reports.models import UtilityBill
@@ -83,3 +84,51 @@ def test_reconcile_json_and_the_api_carry_the_money(client_as, site):
     assert {c["code"]: c["amount"] for c in money["causes"]}["leakage"] == "462.00"
     assert all(isinstance(money[k], str) for k in ("utility_charges", "billed", "collected", "collected_arrears"))
     assert json.dumps(money)  # plain JSON: no Decimal left
+
+
+def _issue(session, compound, account, amount, quantity, *, month=date(2025, 4, 1), official=False, utility="water"):
+    from billing.models import Bill, BillingPeriod
+
+    period = session.exec(
+        sa.select(BillingPeriod).where(BillingPeriod.compound_id == compound.id, BillingPeriod.month == month)
+    ).scalar_one_or_none()
+    if period is None:
+        period = BillingPeriod(compound_id=compound.id, month=month)
+        session.add(period)
+        session.flush()
+    bill = Bill(compound_id=compound.id, period_id=period.id, account_id=account.id, payer_id=account.id,
+                utility=utility, status="issued", quantity=D(quantity), amount=D(amount),
+                official_use=official)  # fmt: skip
+    session.add(bill)
+    session.flush()
+    return bill
+
+
+def _account(session, compound, code, kind):
+    from compound.register.models import Account
+
+    a = Account(compound_id=compound.id, code=code, kind=kind, name=code)
+    session.add(a)
+    session.flush()
+    return a
+
+
+def test_issued_bills_are_billed_and_their_unpaid_rest_goes_to_who_owes_it(session, site):
+    from compound.register.models import Account
+
+    c = site.compound
+    f1 = session.exec(sa.select(Account).where(Account.compound_id == c.id, Account.code == "A-F1")).scalar_one()
+    office = _account(session, c, "OFFICE", "office")
+    leaders = _account(session, c, "LEADERS", "office")
+    _issue(session, c, f1, "52.50", "15")  # 3.50 per m³
+    _issue(session, c, office, "73.50", "21")
+    _issue(session, c, leaders, "35.00", "10", official=True)
+    _issue(session, c, office, "999.00", "1", month=date(2025, 5, 1))  # May's: not April's
+    w = period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-04")).waterfall
+    assert w.billed == D("161.00") and w.average_billed_price == D("3.5")
+    # 46 m³ billed cost 46 × 3.85 = 177.10 yuan: the tariff loses 16.10.
+    assert w.amount("tariff_difference") == D("16.10")
+    assert (w.amount("unpaid_households"), w.amount("unpaid_units"), w.amount("unfunded_official_use")) == (
+        D("52.50"), D("73.50"), D("35.00"),
+    )  # fmt: skip
+    assert w.collected == 0 and closes(w)
