@@ -85,11 +85,12 @@ CONTRIBUTES = Contribution(
         CollectionLevel: "collection_level",
         CollectionContact: "collection_contact",
     },
-    routers=("billing.api", "billing.payments.api", "billing.collections.pages"),
+    routers=("billing.api", "billing.payments.api", "billing.payments.pages", "billing.collections.pages"),
     jobs=(COLLECTION_RUN,),
     commands={
         "bills": "billing.cli:bills_app",
         "tariffs": "billing.cli:tariffs_app",
+        "payments": "billing.payments.cli:payments_app",
         "collections": "billing.collections.cli:collections_app",
     },
     templates=folder(__file__, "templates"),

@@ -35,8 +35,9 @@ def open_items_query(compound: HasCompound, as_of: date, payers: Payers = None) 
     items always add up to the balance, whether or not the credit has been allocated yet.
     """
     at = AsOf.of(compound, as_of)
-    bo = bill_open(compound.id, at, payers).subquery("bo")
-    free = payment_unallocated(compound.id, at, payers).subquery("pu")
+    # CTEs: each is used twice, and SQLite materialises a CTE used more than once (it would run a subquery twice).
+    bo = bill_open(compound.id, at, payers).cte("bo")
+    free = payment_unallocated(compound.id, at, payers).cte("pu")
     credit = sa.union_all(
         sa.select(bo.c.payer_id, (-bo.c.open_fen).label("fen")).where(bo.c.open_fen < 0),
         sa.select(free.c.payer_id, free.c.free_fen).where(free.c.free_fen > 0),

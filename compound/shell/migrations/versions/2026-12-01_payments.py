@@ -5,7 +5,7 @@ Compound tables keyed as 0005 left them: (compound_id, id) on PostgreSQL, the ro
 (compound_id, id) on SQLite.
 
 Revision ID: 0010
-Revises: 0011 (re-chained on main's head)
+Revises: 0015 (re-chained on main's head)
 Create Date: 2026-12-01 19:10:05.847865
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import compound.kit.db
 
 revision: str = "0010"
-down_revision: str | None = "0011"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
