@@ -153,27 +153,49 @@ def days_since(day: date, column: sa.ColumnElement, dialect: str) -> sa.ColumnEl
     return sa.cast(sa.literal(day, sa.Date) - column, sa.BigInteger)
 
 
-def _late_fees(conn: sa.Connection, compound: Compound, as_of: date) -> sa.Subquery | None:
+FEES = sa.Table(
+    "tmp_collection_fee",
+    _scratch,
+    sa.Column("payer_id", sa.BigInteger, primary_key=True),
+    sa.Column("fen_days", sa.BigInteger, nullable=False),
+    sa.Column("principal", sa.BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _late_fees(conn: sa.Connection, compound: Compound, as_of: date) -> None:
     """Per payer of a policy with a late fee: ppm × Σ (overdue principal × days overdue), rounded once, at most
     the principal. On the bills' own amounts only, never on a fee: it does not compound."""
     enabled = conn.execute(
         sa.select(sa.func.count()).where(policy_t.c.compound_id == compound.id, policy_t.c.late_fee_enabled)
     ).scalar_one()
     if not enabled:
-        return None
+        return
     items = open_items_query(compound, as_of).subquery("oi")
     overdue = items.c.due_on < as_of
     days = days_since(as_of, items.c.due_on, conn.dialect.name)
-    return (
-        # PostgreSQL sums BIGINT as NUMERIC: cast back, so the division below is an integer one on both.
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {FEES.name}"))
+    FEES.create(conn)
+    # PostgreSQL sums BIGINT as NUMERIC: cast back, so the division below is an integer one on both.
+    conn.execute(FEES.insert().from_select(
+        ["payer_id", "fen_days", "principal"],
         sa.select(items.c.payer_id,
-                  sa.cast(sa.func.sum(sa.case((overdue, items.c.open_fen * days), else_=0)), sa.BigInteger)
-                  .label("fen_days"),
-                  sa.cast(sa.func.sum(sa.case((overdue, items.c.open_fen), else_=0)), sa.BigInteger)
-                  .label("principal"))
-        .group_by(items.c.payer_id)
-        .subquery("fee")
+                  sa.cast(sa.func.sum(sa.case((overdue, items.c.open_fen * days), else_=0)), sa.BigInteger),
+                  sa.cast(sa.func.sum(sa.case((overdue, items.c.open_fen), else_=0)), sa.BigInteger))
+        .where(items.c.payer_id.in_(sa.select(T.payer_id)))
+        .group_by(items.c.payer_id),
+    ))
+    f = FEES.c
+    ppm = (sa.select(policy_t.c.late_fee_ppm_per_day)
+           .where(policy_t.c.compound_id == compound.id, policy_t.c.id == T.policy_id, policy_t.c.late_fee_enabled)
+           .scalar_subquery())
+    raw = (sa.select((f.fen_days * ppm + 500_000) // 1_000_000).where(f.payer_id == T.payer_id).scalar_subquery())
+    principal = sa.select(f.principal).where(f.payer_id == T.payer_id).scalar_subquery()
+    conn.execute(
+        sa.update(TARGET).where(ppm.is_not(None))
+        .values(late_fee_fen=sa.func.coalesce(sa.case((raw > principal, principal), else_=raw), 0))
     )
+    FEES.drop(conn)
 
 
 def _make_target(conn: sa.Connection, compound: Compound, as_of: date) -> None:
@@ -184,26 +206,17 @@ def _make_target(conn: sa.Connection, compound: Compound, as_of: date) -> None:
     level = sa.func.coalesce(sa.func.max(lv.c.position), 0)
     joined = pp.outerjoin(lv, sa.and_(lv.c.policy_id == pp.c.policy_id, pp.c.oldest_due_on <= lv.c.cutoff,
                                       pp.c.owed_fen >= lv.c.min_fen))
-    fee = _late_fees(conn, compound, as_of)
-    late_fee: sa.ColumnElement = sa.literal(0, sa.BigInteger)
-    if fee is not None:
-        pol = policy_t.alias("pol")
-        joined = joined.outerjoin(fee, fee.c.payer_id == pp.c.payer_id).outerjoin(
-            pol, sa.and_(pol.c.compound_id == compound.id, pol.c.id == pp.c.policy_id))
-        raw = (sa.func.coalesce(sa.func.max(fee.c.fen_days), 0) * sa.func.max(pol.c.late_fee_ppm_per_day)
-               + 500_000) // 1_000_000
-        principal = sa.func.coalesce(sa.func.max(fee.c.principal), 0)
-        late_fee = sa.case((sa.func.max(sa.case((pol.c.late_fee_enabled, 1), else_=0)) == 0, 0),
-                           (raw > principal, principal), else_=raw)
     conn.execute(
         TARGET.insert().from_select(
             ["payer_id", "policy_id", "level", "owed_fen", "oldest_due_on", "late_fee_fen"],
-            sa.select(pp.c.payer_id, pp.c.policy_id, level, pp.c.owed_fen, pp.c.oldest_due_on, late_fee)
+            sa.select(pp.c.payer_id, pp.c.policy_id, level, pp.c.owed_fen, pp.c.oldest_due_on,
+                      sa.literal(0, sa.BigInteger))
             .select_from(joined)
             .where(pp.c.policy_id.is_not(None))
             .group_by(pp.c.payer_id, pp.c.policy_id, pp.c.owed_fen, pp.c.oldest_due_on),
         )
     )
+    _late_fees(conn, compound, as_of)
 
 
 def _open(compound_id: int) -> sa.ColumnElement[bool]:
