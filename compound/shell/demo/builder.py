@@ -19,6 +19,7 @@ from compound.shell.demo import names
 from compound.shell.demo.balance import build_balance
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
+from compound.shell.demo.findings import build_findings
 from compound.shell.demo.plan import (
     BLOCKS,
     HouseholdPlan,
@@ -399,6 +400,7 @@ def build_demo(
         readings=count,
     )
     build_balance(session, demo=demo, households=register.households, seed=seed)
+    build_findings(session, compound_id=demo.compound_id, calendar=tree.calendar, seed=seed)
     return demo
 
 
