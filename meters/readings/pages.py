@@ -18,9 +18,10 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
 from compound.kit.errors import AppError
-from compound.kit.forms import FormDep, FormProblem, parse_date, parse_datetime, parse_int, required
+from compound.kit.forms import FormDep, FormProblem, optional, parse_date, parse_datetime, parse_int, required
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
+from compound.kit.pagination import Window, page_links, page_number
 from compound.kit.params import IdPath
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
@@ -32,7 +33,15 @@ from meters.labels import LABELS
 from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
 from meters.readings.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
-from meters.readings.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
+from meters.readings.round_sheet import (
+    Place,
+    SheetRow,
+    building_meters,
+    round_sheet,
+    sheet_meter_ids,
+    sheet_place,
+    zone_buildings,
+)
 from meters.readings.service import estimate_reading, load_states, record_reading
 from meters.readings.validation import CONFIRMABLE, Code
 from meters.register import seals
@@ -42,6 +51,8 @@ router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 SERVICE = [Require(Perm.meters_service)]
+# The API's limits (its schemas, the columns): a form may not store more than a JSON body may.
+SERIAL_MAX, WHO_MAX, NOTE_MAX = 64, 100, 500
 
 
 UNITS = {"water": N_("m³"), "electricity": N_("kWh")}
@@ -60,6 +71,7 @@ FIELD_LABELS: dict[str, str] = {
     "broken_date": N_("Date broken"),
     "broken_by": N_("Found broken by"),
     "note": N_("Note"),
+    "read_by": N_("Read by"),
     "serial": N_("Serial"),
     "meter_id": N_("Meter"),
     "seal_id": N_("Seal"),
@@ -120,6 +132,9 @@ def _sheet_page(
     rows = round_sheet(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=now)
     results = results or {}
     unread = sum(1 for r in rows if not r.read_this_month)
+    zone_page: dict[str, Any] = {}
+    if place.zone_id is not None:  # a zone's sheet can hold a whole living area: a page of it at a time
+        rows, zone_page = _zone_sheet_page(request, session, compound, place, rows)
     return render(
         request,
         "meters/round_sheet.html",
@@ -133,15 +148,48 @@ def _sheet_page(
             "error": error,
             "unread": unread,
             "css_labels": _sheet_labels(),
+            "action": place.path + (f"?{request.url.query}" if request.url.query else ""),
+            **zone_page,
         },
         status_code=status_code,
     )
 
 
+ZONE_SHEET_PAGE = 40
+
+
+def _zone_sheet_page(
+    request: Request, session: Session, compound: Compound, place: Place, rows: list[SheetRow]
+) -> tuple[list[SheetRow], dict[str, Any]]:
+    """One page of a zone's sheet, filtered by building, utility and serial or location (?building_id, ?utility,
+    ?q, ?page), in walking order; with the filter form and the pager the template shows."""
+    args = request.query_params
+    building, utility, q = args.get("building_id", ""), args.get("utility", ""), args.get("q", "").strip()[:64]
+    buildings = zone_buildings(session, compound=compound, zone_id=place.zone_id)
+    if building.isdigit() and int(building) in dict(buildings):
+        in_building = sheet_meter_ids(session, compound=compound, building_id=int(building))
+        rows = [r for r in rows if r.meter_id in in_building]
+    if utility in ("water", "electricity"):
+        rows = [r for r in rows if r.utility == utility]
+    if q:
+        rows = [r for r in rows if q.lower() in r.serial.lower() or q.lower() in r.location.lower()]
+    number = page_number(args.get("page", ""))
+    start = (number - 1) * ZONE_SHEET_PAGE
+    window = Window(rows=rows[start : start + ZONE_SHEET_PAGE], total=len(rows), limit=ZONE_SHEET_PAGE, offset=start)
+    params = {"building_id": building, "utility": utility, "q": q}
+    filters = [
+        ("building_id", _("Building"), [(str(bid), name) for bid, name in buildings], building),
+        ("utility", _("Utility"), [(u, _(LABELS[u])) for u in ("water", "electricity")], utility),
+        ("q", _("Serial or location"), None, q),
+    ]
+    return window.rows, {"filters": filters, "pager": page_links(request.url.path, params, window, page=number)}
+
+
 def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
-    read_by = str(form.get("read_by") or "").strip()[:100]
+    read_by = str(form.get("read_by") or "").strip()
     raw_at = str(form.get("read_at") or "")
     try:
+        optional(read_by, name="read_by", max_length=WHO_MAX)
         read_at = parse_datetime(raw_at, tz=clock.tz_of(compound), name="read_at") if raw_at else clock.now()
     except FormProblem as exc:
         return _sheet_page(request, session, compound, place, read_by=read_by, error=exc, status_code=422)
@@ -150,7 +198,7 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     typed = {mid: v for mid, v in typed.items() if v}
     if not typed:
         flash(request, _("Nothing was saved: no reading was typed."), "error")
-        return RedirectResponse(place.path, status_code=303)
+        return RedirectResponse(_here(request, place), status_code=303)
     meters = session.exec(select(Meter).where(Meter.compound_id == compound.id, Meter.id.in_(list(typed))))
     results = {}
     for meter in meters:
@@ -158,7 +206,7 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     saved = sum(1 for r in results.values() if r.status == "saved")
     if saved == len(results):
         flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
-        return RedirectResponse(place.path, status_code=303)
+        return RedirectResponse(_here(request, place), status_code=303)
     # Some saved and some not is a success that needs attention (200: what was saved is committed); none saved is
     # a refusal (422: nothing is committed).
     return _sheet_page(
@@ -171,6 +219,11 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
         results=results,
         status_code=200 if saved else 422,
     )
+
+
+def _here(request: Request, place: Place) -> str:
+    """The sheet's page the form was posted from (a zone sheet's filters and page are in its address)."""
+    return place.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _save_one(
@@ -386,13 +439,13 @@ def replace(
                 compound=compound,
                 meter=meter,
                 final_value=required(final_value, name="final_value"),
-                new_serial=required(new_serial, name="new_serial"),
+                new_serial=required(new_serial, name="new_serial", max_length=SERIAL_MAX),
                 new_value=required(new_value, name="new_value"),
                 at=parse_datetime(required(at, name="at"), tz=clock.tz_of(compound), name="at"),
-                read_by=read_by.strip(),
+                read_by=optional(read_by, name="read_by", max_length=WHO_MAX),
                 new_multiplier=parse_int(new_multiplier, name="new_multiplier"),
                 new_dials=parse_int(new_dials, name="new_dials"),
-                note=note.strip(),
+                note=optional(note, name="note", max_length=NOTE_MAX),
             )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "replace", values)
@@ -416,9 +469,9 @@ def add_seal(
             session,
             compound=compound,
             meter=meter,
-            number=required(number, name="number"),
+            number=required(number, name="number", max_length=SERIAL_MAX),
             sealed_date=parse_date(sealed_date, name="sealed_date"),
-            sealed_by=required(sealed_by, name="sealed_by"),
+            sealed_by=required(sealed_by, name="sealed_by", max_length=WHO_MAX),
         )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "seal", values)
@@ -444,8 +497,8 @@ def break_seal(
             compound=compound,
             seal=seal,
             broken_date=parse_date(broken_date, name="broken_date"),
-            broken_by=required(broken_by, name="broken_by"),
-            note=note.strip(),
+            broken_by=required(broken_by, name="broken_by", max_length=WHO_MAX),
+            note=optional(note, name="note", max_length=NOTE_MAX),
         )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "break", values)
