@@ -208,7 +208,7 @@ def _sheet_page(
             "next": _address(request, place, part.number + 1) if part and part.number < len(parts) else "",
             "results": results,
             "restored": bool(restored),
-            "read_by": read_by,
+            "read_by": read_by or _remembered_reader(request),
             "error": error,
             "writer": writer,
             "css_labels": _sheet_labels(),
@@ -250,6 +250,16 @@ def _already_saved(problems: list[Problem]) -> bool:
     )
 
 
+def _reader_key(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return f"read_by:{principal.user.id}" if principal is not None else "read_by"
+
+
+def _remembered_reader(request: Request) -> str:
+    """Who read the last sheet this user saved: "抄表人" need not be typed on every sheet."""
+    return str(request.session.get(_reader_key(request), "")) if "session" in request.scope else ""
+
+
 def _save(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
     relogin.forget_form(request, place.path)  # this post carries whatever was kept
     wants_json = "application/json" in request.headers.get("accept", "")
@@ -259,6 +269,8 @@ def _save(request: Request, session: Session, compound: Compound, place: Place, 
     typed = {mid: v for mid, v in typed.items() if v}
     try:
         read_by = optional(str(form.get("read_by") or ""), name="read_by", max_length=WHO_MAX)
+        if read_by and "session" in request.scope:
+            request.session[_reader_key(request)] = read_by
     except FormProblem as exc:  # nothing saved: every value back in its box, the reason beside the reader's name
         if wants_json:
             return JSONResponse({"saved": 0, "error": exc.message, "results": {}}, status_code=exc.status_code)
