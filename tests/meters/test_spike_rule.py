@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from compound.kit import clock
 from meters.errors import NeedsConfirmation
 from meters.models import Utility
 from meters.readings.round_sheet import round_sheet
@@ -56,7 +57,9 @@ def test_the_sheets_expected_range_allows_a_days_use_right_after_a_reading(sessi
 def test_a_lower_reading_on_the_sheet_links_to_the_replacement_form(client, session, meter, frozen_now):
     c, b, m = meter
     session.commit()
-    r = client.post(f"/c/{c.id}/rounds/building/{b.id}", data={f"value_{m.id}": "100", "read_at": "2026-11-01T17:05"})
+    clock.set_clock(lambda: frozen_now + timedelta(minutes=10))
+    typed = {f"value_{m.id}": "100", f"at_{m.id}": "2026-11-01T17:05", f"was_{m.id}": "100"}  # typed at 17:05
+    r = client.post(f"/c/{c.id}/rounds/building/{b.id}", data=typed)
     assert r.status_code == 422 and "record a replacement" in r.text
     assert f'href="/c/{c.id}/meters/{m.id}?form=replace#replace"' in r.text
     page = client.get(f"/c/{c.id}/meters/{m.id}", params={"form": "replace"}).text
