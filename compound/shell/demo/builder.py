@@ -18,6 +18,7 @@ from compound.register.models import Account, AccountKind, Building, Compound, P
 from compound.shell.demo import names
 from compound.shell.demo.balance import build_balance
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
+from compound.shell.demo.collections import build_collections
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
 from compound.shell.demo.plan import (
     BLOCKS,
@@ -399,6 +400,8 @@ def build_demo(
         readings=count,
     )
     build_balance(session, demo=demo, households=register.households, seed=seed)
+    # Last: the collection history is replayed from the bills and payments above (none yet: it does nothing).
+    build_collections(session, compound_id=demo.compound_id, seed=seed)
     return demo
 
 
