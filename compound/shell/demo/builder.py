@@ -20,6 +20,7 @@ from compound.shell.demo.balance import build_balance
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.collections import build_collections
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
+from compound.shell.demo.findings import build_findings
 from compound.shell.demo.plan import (
     BLOCKS,
     HouseholdPlan,
@@ -400,6 +401,7 @@ def build_demo(
         readings=count,
     )
     build_balance(session, demo=demo, households=register.households, seed=seed)
+    build_findings(session, compound_id=demo.compound_id, calendar=tree.calendar, seed=seed)
     # Last: the collection history is replayed from the bills and payments above (none yet: it does nothing).
     build_collections(session, compound_id=demo.compound_id, seed=seed)
     return demo
