@@ -17,6 +17,7 @@ from sqlmodel import Session
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone, ZoneKind
 from compound.shell.demo import names
 from compound.shell.demo.balance import build_balance
+from compound.shell.demo.billing import build_billing
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
 from compound.shell.demo.plan import (
@@ -399,6 +400,8 @@ def build_demo(
         readings=count,
     )
     build_balance(session, demo=demo, households=register.households, seed=seed)
+    # The bills come after the readings and the balance; payment history comes after the bills.
+    build_billing(session, compound_id=demo.compound_id, households=register.households, on_progress=on_progress)
     return demo
 
 
