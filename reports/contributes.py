@@ -47,6 +47,11 @@ CONTRIBUTES = Contribution(
         "reports.pages",
         "reports.night_pages",
         "reports.bill_pages",
+        # The managers' page and the thresholds before /findings/{finding_id}, which would take their names for ids.
+        "reports.findings.summary_pages",
+        "reports.findings.pages",
+        "reports.findings.order_pages",
+        "reports.findings.api",
     ),
     commands={
         "reconcile": "reports.cli:reconcile_app",

@@ -17,6 +17,8 @@ class Perm(StrEnum):
     audit_view = "audit:view"
     users_manage = "users:manage"
     jobs_view = "jobs:view"  # the scheduled jobs and every run of them
+    findings_view = "findings:view"  # findings, work orders, meter accuracy tests, verified savings
+    orders_edit = "orders:edit"  # raise and dismiss findings; work orders and their moves; meter accuracy tests
     self_service = "self"  # one's own password and API tokens
 
 
@@ -24,12 +26,28 @@ _VIEW = {Perm.register_view, Perm.billing_view, Perm.reports_view, Perm.self_ser
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.maintenance: frozenset(
-        {Perm.register_view, Perm.meters_edit, Perm.meters_service, Perm.readings_write, Perm.self_service}
+        {
+            Perm.register_view,
+            Perm.meters_edit,
+            Perm.meters_service,
+            Perm.readings_write,
+            Perm.self_service,
+            Perm.findings_view,
+            Perm.orders_edit,
+        }  # fmt: skip
     ),
     Role.finance: frozenset(
-        {Perm.register_view, Perm.billing_view, Perm.billing_edit, Perm.reports_view, Perm.self_service}
+        {
+            Perm.register_view,
+            Perm.billing_view,
+            Perm.billing_edit,
+            Perm.reports_view,
+            Perm.self_service,
+            Perm.findings_view,
+            Perm.orders_edit,
+        }  # fmt: skip
     ),
-    Role.manager: frozenset(_VIEW | {Perm.audit_view}),
+    Role.manager: frozenset(_VIEW | {Perm.audit_view, Perm.findings_view}),
     Role.admin: frozenset(
         {
             Perm.register_view,

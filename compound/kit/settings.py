@@ -12,7 +12,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPOUND_")
 
     # A SQLite file in the working directory unless told otherwise.
-    database_url: str = f"sqlite:///{Path.cwd() / 'compound.kit.db'}"
+    database_url: str = f"sqlite:///{Path.cwd() / 'compound.db'}"
     environment: str = "development"  # development | production
     secret_key: str = DEFAULT_SECRET
     default_locale: str = "zh_Hans"

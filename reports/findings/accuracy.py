@@ -28,16 +28,38 @@ BANDS = ((0, 5), (5, 10), (10, None))  # years of age
 LIMIT_PCT = Decimal(50)
 
 
-def record_test(session: Session, *, compound: Compound, meter_id: int, test_date: date | None, error_pct: Decimal,
-                tested_by: str, note: str = "", work_order_id: int | None = None) -> MeterTest:  # fmt: skip
+def record_test(
+    session: Session,
+    *,
+    compound: Compound,
+    meter_id: int,
+    test_date: date | None,
+    error_pct: Decimal,
+    tested_by: str,
+    note: str = "",
+    work_order_id: int | None = None,
+) -> MeterTest:
     """One accuracy test of a meter (error in percent, negative when it registers less than flows)."""
-    lookups.get_or_raise(session, Meter, compound_id=compound.id, id=meter_id, error=InvalidInput,
-                         message=_("No such meter."), field="meter_id")  # fmt: skip
+    lookups.get_or_raise(
+        session,
+        Meter,
+        compound_id=compound.id,
+        id=meter_id,
+        error=InvalidInput,
+        message=_("No such meter."),
+        field="meter_id",
+    )
     if not -LIMIT_PCT < Decimal(error_pct) < LIMIT_PCT:
         raise InvalidInput(_("A measured error is between -50 % and +50 %."), field="error_pct")
-    test = MeterTest(compound_id=compound.id, meter_id=meter_id, work_order_id=work_order_id,
-                     test_date=test_date or clock.today(compound), error_pct=Decimal(error_pct), tested_by=tested_by,
-                     note=note)  # fmt: skip
+    test = MeterTest(
+        compound_id=compound.id,
+        meter_id=meter_id,
+        work_order_id=work_order_id,
+        test_date=test_date or clock.today(compound),
+        error_pct=Decimal(error_pct),
+        tested_by=tested_by,
+        note=note,
+    )
     session.add(test)
     session.flush()
     return test
@@ -79,12 +101,14 @@ def _measured(session: Session, compound_id: int, utility: str) -> dict[tuple[st
     t, m, a = MeterTest.__table__.c, Meter.__table__.c, Account.__table__.c
     rows = session.execute(
         sa.select(t.meter_id, t.test_date, t.error_pct, t.id, m.installed_date, a.kind)
-        .select_from(MeterTest.__table__.join(Meter.__table__, sa.and_(m.compound_id == t.compound_id,
-                                                                        m.id == t.meter_id))
-                     .outerjoin(Account.__table__, sa.and_(a.compound_id == m.compound_id, a.id == m.account_id)))
+        .select_from(
+            MeterTest.__table__.join(
+                Meter.__table__, sa.and_(m.compound_id == t.compound_id, m.id == t.meter_id)
+            ).outerjoin(Account.__table__, sa.and_(a.compound_id == m.compound_id, a.id == m.account_id))
+        )
         .where(t.compound_id == compound_id, m.utility == utility, m.role == MeterRole.billing.value)
         .order_by(t.meter_id, t.test_date, t.id)
-    ).all()  # fmt: skip
+    ).all()
     latest = {r[0]: r for r in rows}
     out: dict[tuple[str, str], list[Fraction]] = {}
     for _meter, on, error, _id, installed, kind in latest.values():
@@ -106,16 +130,27 @@ def _volumes(session: Session, compound_id: int, utility: str, window: Window, o
     kind = sa.func.coalesce(a.kind, "none").label("kind")
     rows = session.execute(
         sa.select(kind, band, sa.func.sum(use.c.use_milli))
-        .select_from(Meter.__table__.join(use, use.c.meter_id == m.id)
-                     .outerjoin(Account.__table__, sa.and_(a.compound_id == m.compound_id, a.id == m.account_id)))
+        .select_from(
+            Meter.__table__.join(use, use.c.meter_id == m.id).outerjoin(
+                Account.__table__, sa.and_(a.compound_id == m.compound_id, a.id == m.account_id)
+            )
+        )
         .where(m.compound_id == compound_id, m.role == MeterRole.billing.value)
         .group_by(kind, band)
-    ).all()  # fmt: skip
+    ).all()
     return {(k, b): int(v or 0) for k, b, v in rows}
 
 
-def meter_error(session: Session, *, compound_id: int, utility: str, window: Window, end: date, configured: Decimal,
-                basis: MeterErrorBasis) -> MeterError:  # fmt: skip
+def meter_error(
+    session: Session,
+    *,
+    compound_id: int,
+    utility: str,
+    window: Window,
+    end: date,
+    configured: Decimal,
+    basis: MeterErrorBasis,
+) -> MeterError:
     """The one fraction that, on the balance's basis, gives the under-registration of every kind and age.
 
     Each kind and age band's volume V_b with its u_b: under-registration V_b·u_b/(1−u_b) (of the true volume, as

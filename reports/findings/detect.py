@@ -60,8 +60,15 @@ def _node_candidate(b: PeriodBalance, n: Node, s: FindingSettings) -> Candidate 
     days = b.period.days
     monthly = per_month(n.loss, days)
     zone = b.tree.zones.get(n.zone_id) if n.zone_id else None
-    basis = {"serial": n.serial, "zone": zone or "", "input": _m(n.use), "children": _m(n.children),
-             "loss": _m(n.loss), "pct": _pct(n.loss, n.use), "days": days}  # fmt: skip
+    basis = {
+        "serial": n.serial,
+        "zone": zone or "",
+        "input": _m(n.use),
+        "children": _m(n.children),
+        "loss": _m(n.loss),
+        "pct": _pct(n.loss, n.use),
+        "days": days,
+    }
     floor = min_volume(s, b.utility.value) * MILLI
     if n.use > 0 and n.loss < 0 and -n.loss > Decimal(s.check_excess_fraction) * n.use and -monthly >= floor:
         basis["limit"] = f"{Decimal(s.check_excess_fraction) * 100:.1f}"
@@ -74,8 +81,7 @@ def _node_candidate(b: PeriodBalance, n: Node, s: FindingSettings) -> Candidate 
         basis["estimate"] = _m(unmetered)
         basis["names"] = ", ".join(u.name for u in n.unmetered)
         return Candidate(FindingKind.unmetered_over, f"meter:{n.id}", basis, monthly, True, n.id, n.zone_id)
-    return Candidate(FindingKind.zone_loss_high, f"meter:{n.id}", basis, monthly, n.rests_on_estimates, n.id,
-                     n.zone_id)  # fmt: skip
+    return Candidate(FindingKind.zone_loss_high, f"meter:{n.id}", basis, monthly, n.rests_on_estimates, n.id, n.zone_id)
 
 
 def zone_candidates(b: PeriodBalance, s: FindingSettings, earlier: list[PeriodBalance]) -> list[Candidate]:
@@ -101,14 +107,20 @@ def _rising(b: PeriodBalance, n: Node, s: FindingSettings, earlier: list[PeriodB
     now = Fraction(n.loss, n.use)
     if now - average <= Fraction(Decimal(s.zone_loss_rising_fraction)):
         return None
-    usual = sum((Fraction(per_month(p.loss, e.period.days)) for p, e in zip(before, earlier, strict=True)),
-                Fraction(0)) / len(before)  # type: ignore[union-attr]  # fmt: skip
+    usual = sum(
+        (Fraction(per_month(p.loss, e.period.days)) for p, e in zip(before, earlier, strict=True)), Fraction(0)
+    ) / len(before)  # type: ignore[union-attr]
     extra = per_month(n.loss, b.period.days) - int(usual)
     if extra < min_volume(s, b.utility.value) * MILLI:
         return None
-    basis = {"serial": n.serial, "zone": b.tree.zones.get(n.zone_id, "") if n.zone_id else "",
-             "pct": f"{float(now) * 100:.1f}", "before_pct": f"{float(average) * 100:.1f}", "months": len(earlier),
-             "loss": _m(n.loss)}  # fmt: skip
+    basis = {
+        "serial": n.serial,
+        "zone": b.tree.zones.get(n.zone_id, "") if n.zone_id else "",
+        "pct": f"{float(now) * 100:.1f}",
+        "before_pct": f"{float(average) * 100:.1f}",
+        "months": len(earlier),
+        "loss": _m(n.loss),
+    }
     return Candidate(FindingKind.zone_loss_rising, f"meter:{n.id}", basis, extra, True, n.id, n.zone_id)
 
 
@@ -125,13 +137,27 @@ def bill_candidates(b: PeriodBalance) -> list[Candidate]:
                 continue
             days = (bill.period_end_date - bill.period_start_date).days + 1
             diff = check.difference_milli() or 0
-            basis = {"serial": m.node.serial, "start": bill.period_start_date.isoformat(),
-                     "end": bill.period_end_date.isoformat(), "billed": _m(bill.quantity_milli),
-                     "own": _m(check.own_milli or 0), "pct": str(check.difference_pct()),
-                     "tolerance": f"{tolerance * 100:.1f}"}  # fmt: skip
+            basis = {
+                "serial": m.node.serial,
+                "start": bill.period_start_date.isoformat(),
+                "end": bill.period_end_date.isoformat(),
+                "billed": _m(bill.quantity_milli),
+                "own": _m(check.own_milli or 0),
+                "pct": str(check.difference_pct()),
+                "tolerance": f"{tolerance * 100:.1f}",
+            }
             monthly = per_month(abs(diff), days)
-            out.append(Candidate(FindingKind.utility_disagrees, f"bill:{bill.id}", basis, monthly,
-                                 check.own_estimated, m.node.id, m.node.zone_id))  # fmt: skip
+            out.append(
+                Candidate(
+                    FindingKind.utility_disagrees,
+                    f"bill:{bill.id}",
+                    basis,
+                    monthly,
+                    check.own_estimated,
+                    m.node.id,
+                    m.node.zone_id,
+                )
+            )
     return out
 
 
@@ -156,18 +182,29 @@ def night_candidates(session: Session, b: PeriodBalance, s: FindingSettings) -> 
         readings = load_readings(session, compound=b.compound, test=test)
         points = [nf.MeterReading(at, Decimal(v * meter.multiplier).scaleb(-3)) for at, v in readings]
         try:
-            e = nf.estimate_leakage(points, allowances=balance_settings.allowances(bs), night_day_factor=factor.hours,
-                                    window=balance_settings.night_window(bs))  # fmt: skip
+            e = nf.estimate_leakage(
+                points,
+                allowances=balance_settings.allowances(bs),
+                night_day_factor=factor.hours,
+                window=balance_settings.night_window(bs),
+            )
         except nf.NightFlowError:
             continue
         if e.daily_leakage <= Decimal(s.night_leak_per_day):
             continue
-        basis = {"serial": meter.serial, "date": test.test_date.isoformat(), "minimum": f"{e.minimum.rate:.3f}",
-                 "legitimate": f"{e.legitimate_use:.3f}", "factor": f"{e.night_day_factor:.1f}",
-                 "daily": f"{e.daily_leakage:.3f}", "limit": f"{Decimal(s.night_leak_per_day):.3f}"}  # fmt: skip
+        basis = {
+            "serial": meter.serial,
+            "date": test.test_date.isoformat(),
+            "minimum": f"{e.minimum.rate:.3f}",
+            "legitimate": f"{e.legitimate_use:.3f}",
+            "factor": f"{e.night_day_factor:.1f}",
+            "daily": f"{e.daily_leakage:.3f}",
+            "limit": f"{Decimal(s.night_leak_per_day):.3f}",
+        }
         monthly = int(e.daily_leakage * MILLI * Decimal(MONTH_DAYS.numerator) / Decimal(MONTH_DAYS.denominator))
-        out.append(Candidate(FindingKind.night_flow_leak, f"test:{test.id}", basis, monthly, True, meter.id,
-                             meter.zone_id))  # fmt: skip
+        out.append(
+            Candidate(FindingKind.night_flow_leak, f"test:{test.id}", basis, monthly, True, meter.id, meter.zone_id)
+        )
     return out
 
 
@@ -180,13 +217,18 @@ def _local_window(compound: Compound, start: date, end: date) -> Window:
 
 
 def _uses(session: Session, compound: Compound, utility: str, start: date, end: date) -> dict[int, int]:
-    use = meter_use(compound_id=compound.id, window=_local_window(compound, start, end),
-                    dialect=session.get_bind().dialect.name, utility=utility)  # fmt: skip
+    use = meter_use(
+        compound_id=compound.id,
+        window=_local_window(compound, start, end),
+        dialect=session.get_bind().dialect.name,
+        utility=utility,
+    )
     return {mid: int(u) for mid, u in session.execute(sa.select(use.c.meter_id, use.c.use_milli)).all()}
 
 
-def _occupied_billing_meters(session: Session, compound: Compound, utility: str, start: date, end: date,
-                             history_start: date) -> list[tuple[int, str, int | None, int | None]]:  # fmt: skip
+def _occupied_billing_meters(
+    session: Session, compound: Compound, utility: str, start: date, end: date, history_start: date
+) -> list[tuple[int, str, int | None, int | None]]:
     """(id, serial, zone, building) of active billing meters installed before the history began, their account
     occupied the whole period (an office always; a household moved in before and not out)."""
     m, a = Meter.__table__.c, Account.__table__.c
@@ -199,12 +241,18 @@ def _occupied_billing_meters(session: Session, compound: Compound, utility: str,
     )
     rows = session.execute(
         sa.select(m.id, m.serial, m.zone_id, m.building_id)
-        .select_from(Meter.__table__.join(Account.__table__,
-                                          sa.and_(a.compound_id == m.compound_id, a.id == m.account_id)))
-        .where(m.compound_id == compound.id, m.utility == utility, m.role == MeterRole.billing.value,
-               m.status == MeterStatus.active.value,
-               sa.or_(m.installed_date.is_(None), m.installed_date <= history_start), occupied)
-    ).all()  # fmt: skip
+        .select_from(
+            Meter.__table__.join(Account.__table__, sa.and_(a.compound_id == m.compound_id, a.id == m.account_id))
+        )
+        .where(
+            m.compound_id == compound.id,
+            m.utility == utility,
+            m.role == MeterRole.billing.value,
+            m.status == MeterStatus.active.value,
+            sa.or_(m.installed_date.is_(None), m.installed_date <= history_start),
+            occupied,
+        )
+    ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -231,10 +279,18 @@ def stopped_candidates(session: Session, b: PeriodBalance, s: FindingSettings) -
         missing = per_month(expected - used, b.period.days)
         if missing < floor:
             continue
-        basis = {"serial": serial, "used": _m(used), "expected": _m(expected), "days": int(s.stopped_history_days),
-                 "limit": f"{Decimal(s.stopped_fraction) * 100:.0f}"}  # fmt: skip
-        out.append(Candidate(FindingKind.stopped_meter, f"meter:{meter_id}", basis, missing, True, meter_id,
-                             zone_id, building_id))  # fmt: skip
+        basis = {
+            "serial": serial,
+            "used": _m(used),
+            "expected": _m(expected),
+            "days": int(s.stopped_history_days),
+            "limit": f"{Decimal(s.stopped_fraction) * 100:.0f}",
+        }
+        out.append(
+            Candidate(
+                FindingKind.stopped_meter, f"meter:{meter_id}", basis, missing, True, meter_id, zone_id, building_id
+            )
+        )
     return out
 
 
@@ -243,11 +299,16 @@ def seal_candidates(session: Session, b: PeriodBalance, s: FindingSettings) -> l
     seal, m = Seal.__table__.c, Meter.__table__.c
     rows = session.execute(
         sa.select(seal.id, seal.number, seal.broken_date, seal.broken_note, m.id, m.serial, m.zone_id, m.building_id)
-        .select_from(Seal.__table__.join(Meter.__table__, sa.and_(m.compound_id == seal.compound_id,
-                                                                   m.id == seal.meter_id)))
-        .where(seal.compound_id == b.compound.id, m.utility == b.utility.value, seal.broken_date >= b.period.start,
-               seal.broken_date < b.period.end)
-    ).all()  # fmt: skip
+        .select_from(
+            Seal.__table__.join(Meter.__table__, sa.and_(m.compound_id == seal.compound_id, m.id == seal.meter_id))
+        )
+        .where(
+            seal.compound_id == b.compound.id,
+            m.utility == b.utility.value,
+            seal.broken_date >= b.period.start,
+            seal.broken_date < b.period.end,
+        )
+    ).all()
     if not rows:
         return []
     year_before = b.period.start - timedelta(days=365)
@@ -255,9 +316,15 @@ def seal_candidates(session: Session, b: PeriodBalance, s: FindingSettings) -> l
     out = []
     for seal_id, number, broken, note, meter_id, serial, zone_id, building_id in rows:
         at_risk = per_month(Fraction(uses.get(meter_id, 0)) * Fraction(Decimal(s.seal_risk_fraction)), 365)
-        basis = {"serial": serial, "number": number, "date": broken.isoformat(), "note": note or "",
-                 "share": f"{Decimal(s.seal_risk_fraction) * 100:.0f}", "use": _m(per_month(uses.get(meter_id, 0),
-                                                                                               365))}  # fmt: skip
-        out.append(Candidate(FindingKind.broken_seal, f"seal:{seal_id}", basis, at_risk, True, meter_id, zone_id,
-                             building_id))  # fmt: skip
+        basis = {
+            "serial": serial,
+            "number": number,
+            "date": broken.isoformat(),
+            "note": note or "",
+            "share": f"{Decimal(s.seal_risk_fraction) * 100:.0f}",
+            "use": _m(per_month(uses.get(meter_id, 0), 365)),
+        }
+        out.append(
+            Candidate(FindingKind.broken_seal, f"seal:{seal_id}", basis, at_risk, True, meter_id, zone_id, building_id)
+        )
     return out

@@ -42,12 +42,16 @@ ORDER_FOR = {
 
 
 def _check_place(session: Session, compound: Compound, data: Any) -> None:
-    for model, name, message in ((Meter, "meter_id", _("No such meter.")), (Zone, "zone_id", _("No such zone.")),
-                                 (Building, "building_id", _("No such building."))):  # fmt: skip
+    for model, name, message in (
+        (Meter, "meter_id", _("No such meter.")),
+        (Zone, "zone_id", _("No such zone.")),
+        (Building, "building_id", _("No such building.")),
+    ):
         value = getattr(data, name, None)
         if value is not None:
-            lookups.get_or_raise(session, model, compound_id=compound.id, id=value, error=InvalidInput,
-                                 message=message, field=name)  # fmt: skip
+            lookups.get_or_raise(
+                session, model, compound_id=compound.id, id=value, error=InvalidInput, message=message, field=name
+            )
 
 
 def create_order(session: Session, *, compound: Compound, data: Any, by: str) -> WorkOrder:
@@ -55,9 +59,15 @@ def create_order(session: Session, *, compound: Compound, data: Any, by: str) ->
     _check_place(session, compound, data)
     finding = None
     if data.finding_id is not None:
-        finding = lookups.get_or_raise(session, Finding, compound_id=compound.id, id=data.finding_id,
-                                       error=InvalidInput, message=_("No such finding."),
-                                       field="finding_id")  # fmt: skip
+        finding = lookups.get_or_raise(
+            session,
+            Finding,
+            compound_id=compound.id,
+            id=data.finding_id,
+            error=InvalidInput,
+            message=_("No such finding."),
+            field="finding_id",
+        )
         if finding.status == FindingStatus.dismissed:
             raise Conflict(_("The finding was dismissed."), field="finding_id")
     title = (data.title or "").strip() or (kind_label(finding.kind) if finding else "")
@@ -83,16 +93,26 @@ def create_order(session: Session, *, compound: Compound, data: Any, by: str) ->
 
 
 def get_order(session: Session, *, compound: Compound, order_id: int) -> WorkOrder:
-    return lookups.get_or_raise(session, WorkOrder, compound_id=compound.id, id=order_id,
-                                message=_("No such work order."), field="order_id")  # fmt: skip
+    return lookups.get_or_raise(
+        session, WorkOrder, compound_id=compound.id, id=order_id, message=_("No such work order."), field="order_id"
+    )
 
 
 def allowed_moves(order: WorkOrder) -> list[OrderStatus]:
     return sorted(MOVES[OrderStatus(order.status)], key=list(OrderStatus).index)
 
 
-def move(session: Session, *, compound: Compound, order: WorkOrder, to: str, done_note: str = "",
-         done_date: date | None = None, error_pct: Decimal | None = None, by: str = "") -> WorkOrder:  # fmt: skip
+def move(
+    session: Session,
+    *,
+    compound: Compound,
+    order: WorkOrder,
+    to: str,
+    done_note: str = "",
+    done_date: date | None = None,
+    error_pct: Decimal | None = None,
+    by: str = "",
+) -> WorkOrder:
     """Move the order to `to` if the table allows it; done needs what was done."""
     try:
         target = OrderStatus(to)
@@ -100,8 +120,10 @@ def move(session: Session, *, compound: Compound, order: WorkOrder, to: str, don
         raise InvalidInput(_("Choose one of the options."), field="status") from None
     current = OrderStatus(order.status)
     if target not in MOVES[current]:
-        raise Conflict(_("A work order that is %(now)s cannot become %(then)s.", now=_status(current),
-                         then=_status(target)), field="status")  # fmt: skip
+        raise Conflict(
+            _("A work order that is %(now)s cannot become %(then)s.", now=_status(current), then=_status(target)),
+            field="status",
+        )
     values: dict[str, Any] = {"status": target.value}
     now = clock.now()
     if target == S.in_progress:
@@ -144,8 +166,16 @@ def _done(session: Session, compound: Compound, order: WorkOrder, error_pct: Dec
     if error_pct is not None:
         if order.meter_id is None:
             raise InvalidInput(_("A measured error needs the order's meter."), field="error_pct")
-        record_test(session, compound=compound, meter_id=order.meter_id, test_date=order.done_date,
-                    error_pct=error_pct, tested_by=by, note=order.done_note[:500], work_order_id=order.id)  # fmt: skip
+        record_test(
+            session,
+            compound=compound,
+            meter_id=order.meter_id,
+            test_date=order.done_date,
+            error_pct=error_pct,
+            tested_by=by,
+            note=order.done_note[:500],
+            work_order_id=order.id,
+        )
     session.flush()
 
 
@@ -164,8 +194,9 @@ def update_order(session: Session, *, compound: Compound, order: WorkOrder, chan
     return order
 
 
-def list_orders(session: Session, *, compound: Compound, assignee: str | None = None, open_only: bool = False,
-                limit: int = 200) -> list[WorkOrder]:  # fmt: skip
+def list_orders(
+    session: Session, *, compound: Compound, assignee: str | None = None, open_only: bool = False, limit: int = 200
+) -> list[WorkOrder]:
     """Orders, the open ones first by due date (none last), then the closed ones newest first."""
     q = sa.select(WorkOrder).where(WorkOrder.compound_id == compound.id)
     if assignee:

@@ -55,16 +55,27 @@ def _node_of(session: Session, order: WorkOrder) -> tuple[str, int | None]:
     """(utility, meter id of the targeted node — None for every node of the utility)."""
     if order.meter_id is not None:
         meter = session.get(Meter, order.meter_id)
+        utility = str(getattr(meter.utility, "value", meter.utility))
         if meter.role != MeterRole.billing:
-            return meter.utility.value, meter.id
-        return meter.utility.value, meter.parent_id
+            return utility, meter.id
+        return utility, meter.parent_id
     utility = order.utility or Utility.water.value
     if order.zone_id is not None:
         m = Meter.__table__.c
-        checks = session.execute(
-            sa.select(m.id).where(m.compound_id == order.compound_id, m.zone_id == order.zone_id,
-                                  m.role == MeterRole.check.value, m.utility == utility).order_by(m.id)
-        ).scalars().all()  # fmt: skip
+        checks = (
+            session.execute(
+                sa.select(m.id)
+                .where(
+                    m.compound_id == order.compound_id,
+                    m.zone_id == order.zone_id,
+                    m.role == MeterRole.check.value,
+                    m.utility == utility,
+                )
+                .order_by(m.id)
+            )
+            .scalars()
+            .all()
+        )
         if checks:
             return utility, checks[0]
     return utility, None
@@ -128,12 +139,25 @@ def measure(session: Session, *, compound: Compound, order: WorkOrder, balances:
     after_loss = _window(balances, utility, after, node_id) or Fraction(0)
     saved = int(round(before_loss - after_loss))
     cost = cost_per_unit(session, compound=compound, utility=utility.value, start=after[0].start, end=after[-1].end)
-    return Saving("measured", method, target, utility.value, _label(before), _label(after), len(after),
-                  int(round(before_loss)), int(round(after_loss)), saved, cost.fen(saved), cost.estimated)  # fmt: skip
+    return Saving(
+        "measured",
+        method,
+        target,
+        utility.value,
+        _label(before),
+        _label(after),
+        len(after),
+        int(round(before_loss)),
+        int(round(after_loss)),
+        saved,
+        cost.fen(saved),
+        cost.estimated,
+    )
 
 
-def _adjacent(balances: Balances, utility: Utility, work_month: date, node_id: int | None,
-              after: list[Period]) -> tuple[list[Period], Fraction | None]:  # fmt: skip
+def _adjacent(
+    balances: Balances, utility: Utility, work_month: date, node_id: int | None, after: list[Period]
+) -> tuple[list[Period], Fraction | None]:
     """As many whole measured months just before the work's month as there are after it (fewer if the readings
     begin later), oldest first."""
     before: list[Period] = []
@@ -164,6 +188,7 @@ def refresh(session: Session, *, compound: Compound, balances: Balances | None =
 
 
 def store(order: WorkOrder, saving: Saving) -> None:
+    order.utility = order.utility or saving.utility
     order.saving = json.dumps(asdict(saving), sort_keys=True)
     order.saving_milli_per_month = saving.milli_per_month
     order.saving_fen_per_month = saving.fen_per_month

@@ -108,8 +108,15 @@ def _done_after(session: Session, compound: Compound, finding: Finding) -> date 
     ).scalar_one_or_none()
 
 
-def _upsert(session: Session, compound: Compound, period: Period, utility: Utility, c: detect.Candidate, cost: Cost,
-            result: RaiseResult) -> None:  # fmt: skip
+def _upsert(
+    session: Session,
+    compound: Compound,
+    period: Period,
+    utility: Utility,
+    c: detect.Candidate,
+    cost: Cost,
+    result: RaiseResult,
+) -> None:
     same = _same(session, compound, c.kind, c.subject)
     if any(f.status == FindingStatus.dismissed for f in same):
         result.skipped += 1
@@ -185,9 +192,14 @@ def raise_by_hand(session: Session, *, compound: Compound, data: Any, by: str) -
 
 def get_finding(session: Session, *, compound: Compound, finding_id: int, for_update: bool = False) -> Finding:
     return lookups.get_or_raise(
-        session, Finding, compound_id=compound.id, id=finding_id, message=_("No such finding."), field="finding_id",
+        session,
+        Finding,
+        compound_id=compound.id,
+        id=finding_id,
+        message=_("No such finding."),
+        field="finding_id",
         for_update=for_update,
-    )  # fmt: skip
+    )
 
 
 def dismiss(session: Session, *, compound: Compound, finding: Finding, reason: str, by: str) -> Finding:

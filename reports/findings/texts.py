@@ -28,8 +28,12 @@ ORDER_KINDS = {
     "remove_unmetered_wiring": N_("Remove unmetered wiring"),
     "other": N_("Other"),
 }
-ORDER_STATUSES = {"open": N_("open"), "in_progress": N_("in progress"), "done": N_("done"),
-                  "cancelled": N_("cancelled")}  # fmt: skip
+ORDER_STATUSES = {
+    "open": N_("open"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
 BASIS = {
     "zone_loss_high": N_(
         "%(serial)s measured %(input)s over %(days)s days, the meters and estimates under it %(children)s: a loss of "

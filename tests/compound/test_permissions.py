@@ -33,6 +33,8 @@ AUDIT = frozenset({Role.manager, Role.admin, EVERY})  # the audit trail
 EVERY_ONLY = frozenset({EVERY})  # adding a compound
 REPORTS = frozenset({Role.finance, Role.manager})  # reports: the balance, its charts, the utility's bills
 FINANCE = frozenset({Role.finance})  # the utility's bills, the balance settings
+FINDINGS = frozenset({Role.maintenance, Role.finance, Role.manager})  # findings, work orders, savings: seeing them
+ORDERS = frozenset({Role.maintenance, Role.finance})  # raising, dismissing; work orders and their moves; meter tests
 BILLING_VIEW = frozenset({Role.finance, Role.manager})  # tariffs, bill runs, bills: managers see, finance changes
 
 C = "/api/compounds/{compound_id}"
@@ -214,6 +216,37 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {P}/night-flow/{{test_id}}/chart.{{fmt}}": MAINTENANCE,
     f"GET {P}/night-flow/settings": MAINTENANCE,
     f"POST {P}/night-flow/settings": MAINTENANCE,
+    # Findings and work orders: maintenance and finance act on them, managers see them
+    f"GET {C}/findings": FINDINGS,
+    f"POST {C}/findings": ORDERS,
+    f"POST {C}/findings/raise": ORDERS,
+    f"GET {C}/findings/{{finding_id}}": FINDINGS,
+    f"POST {C}/findings/{{finding_id}}/dismiss": ORDERS,
+    f"GET {C}/work-orders": FINDINGS,
+    f"POST {C}/work-orders": ORDERS,
+    f"GET {C}/work-orders/{{order_id}}": FINDINGS,
+    f"PATCH {C}/work-orders/{{order_id}}": ORDERS,
+    f"POST {C}/work-orders/{{order_id}}/move": ORDERS,
+    f"GET {C}/meter-tests": FINDINGS,
+    f"POST {C}/meter-tests": ORDERS,
+    f"GET {C}/finding-settings": FINDINGS,
+    f"PATCH {C}/finding-settings": FINANCE,
+    f"GET {C}/findings-summary": REPORTS,
+    f"GET {C}/events": REPORTS,
+    f"GET {P}/findings": FINDINGS,
+    f"GET {P}/findings/new": ORDERS,
+    f"POST {P}/findings/new": ORDERS,
+    f"GET {P}/findings/{{finding_id}}": FINDINGS,
+    f"POST {P}/findings/{{finding_id}}/dismiss": ORDERS,
+    f"POST {P}/findings/{{finding_id}}/order": ORDERS,
+    f"GET {P}/orders": FINDINGS,
+    f"GET {P}/orders/new": ORDERS,
+    f"POST {P}/orders/new": ORDERS,
+    f"GET {P}/orders/{{order_id}}": FINDINGS,
+    f"POST {P}/orders/{{order_id}}/move": ORDERS,
+    f"GET {P}/findings/summary": REPORTS,
+    f"GET {P}/findings/settings": FINANCE,
+    f"POST {P}/findings/settings": FINANCE,
 }
 
 

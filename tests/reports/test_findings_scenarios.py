@@ -85,8 +85,14 @@ def _repair(session, built, finding: Finding):
     data = OrderCreate(kind=OrderKind.repair_leak, finding_id=finding.id, assignee="wang.plumber")
     order = create_order(session, compound=built.compound, data=data, by="li.finance")
     move(session, compound=built.compound, order=order, to="in_progress")
-    move(session, compound=built.compound, order=order, to="done", done_note="Joint under block 1 replaced",
-         done_date=REPAIRED.date())  # fmt: skip
+    move(
+        session,
+        compound=built.compound,
+        order=order,
+        to="done",
+        done_note="Joint under block 1 replaced",
+        done_date=REPAIRED.date(),
+    )
     return order
 
 
@@ -150,9 +156,16 @@ def test_worth_is_valued_at_the_periods_average_cost_from_the_utilitys_bills(ses
     from reports.models import UtilityBill
 
     built = build(session, scenario(leak=LEAK_PER_DAY), monthly_times())
-    session.add(UtilityBill(compound_id=built.compound.id, meter_id=built.meters["MASTER"].id,
-                            period_start_date=date(2025, 3, 1), period_end_date=date(2025, 3, 31),
-                            quantity_milli=492_900, amount_fen=226_734))  # 4.60 yuan a m³  # fmt: skip
+    session.add(
+        UtilityBill(
+            compound_id=built.compound.id,
+            meter_id=built.meters["MASTER"].id,
+            period_start_date=date(2025, 3, 1),
+            period_end_date=date(2025, 3, 31),
+            quantity_milli=492_900,
+            amount_fen=226_734,
+        )
+    )  # 4.60 yuan a m³
     session.flush()
     raise_period(session, compound=built.compound, period=parse_period("2025-03"))
     raise_period(session, compound=built.compound, period=parse_period("2025-04"))  # no bill: March's cost
