@@ -11,6 +11,7 @@ from reports.models import (
     UtilityBill,
     UtilityBillLine,
 )
+from reports.money.models import MoneyCache
 
 CONTRIBUTES = Contribution(
     name="reports",
@@ -26,6 +27,7 @@ CONTRIBUTES = Contribution(
         WorkOrder,
         MeterTest,
         FindingSettings,
+        MoneyCache,
     ),  # fmt: skip
     audited={
         UnbilledAccount: "unbilled_account",

@@ -1,7 +1,8 @@
-"""Maintenance events for the loss-rate chart, from the meter register: meters sealed, replaced, installed.
+"""Maintenance events for the loss-rate chart: the work orders done (reports/findings: a leak repaired, meters
+sealed, ...) and what the meter register itself records (seals, replacements, master and check meters installed).
 
-Several of one kind on one day are one event ("12 meters sealed"). The work orders of reports/findings (a leak
-repaired, ...) join these once they exist.
+Several of one kind on one day are one event ("12 meters sealed"). A day and kind that a done work order already
+names is not named again from the register.
 """
 
 from datetime import date
@@ -13,6 +14,7 @@ from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 from compound.register.models import Compound
 from meters.models import Meter, MeterRole, Seal, Utility
+from reports.findings.events import events as findings_events
 from reports.money.charts import Event
 
 LABELS = {
@@ -55,7 +57,14 @@ def maintenance_events(
     )
     for day, kind, n in session.execute(installed).all():
         counts[(day, kind)] = counts.get((day, kind), 0) + n
-    return [
+    out = [
+        Event(month=f"{e.on:%Y-%m}", day=e.on.isoformat(), kind=e.kind, text=e.label)
+        for e in findings_events(session, compound.id, start, end, utility=utility.value)
+    ]
+    done = {(e.day, e.kind) for e in out}
+    out += [
         Event(month=f"{day:%Y-%m}", day=day.isoformat(), kind=kind, text=_label(kind, n))
         for (day, kind), n in sorted(counts.items())
+        if (day.isoformat(), kind) not in done
     ]
+    return sorted(out, key=lambda e: (e.day, e.kind))

@@ -15,6 +15,7 @@ from compound.kit.web import render
 from compound.register.deps import CompoundDep
 from reports import charts as balance_charts
 from reports.money import views
+from reports.money.dashboard import dashboard
 from reports.money.labels import cause_label, total_label, utility_label
 from reports.money.output import warning_text
 from reports.money.service import compound_money
@@ -93,3 +94,28 @@ def money_chart_page(
                "utility": chosen, "utilities": views.BY_UTILITY.get(name, ()), "rows": drawn.rows,
                "charts": views.CHARTS, **_neighbours(span), **HELPERS}  # fmt: skip
     return render(request, "reports/money/chart.html", context)
+
+
+def change(now: str | None, before: str | None) -> str:
+    """The change from `before` to `now` (decimal strings), with its sign; — when either is missing."""
+    if now is None or before is None:
+        return "—"
+    diff = Decimal(now) - Decimal(before)
+    return f"{diff:+,.2f}"
+
+
+def money_s(text: str | None) -> str:
+    return "—" if text is None else f"{Decimal(text):,.2f}"
+
+
+@router.get("/c/{compound_id}/dashboard", name="money_dashboard", dependencies=VIEW)
+def dashboard_page(request: Request, session: SessionDep, compound: CompoundDep, period: str = "") -> Response:
+    try:
+        span = views.choose(session, compound, period)
+    except AppError as exc:
+        return render(request, "reports/money/dashboard.html", {"compound": compound, "error": exc}, status_code=422)
+    data, cached = dashboard(session, compound=compound, period=span)
+    warnings = [(utility_label(u), warning_text(code, params)) for u, code, params in data["warnings"]]
+    context = {"compound": compound, "period": span, "d": data, "cached": cached, "charts": views.CHARTS,
+               "change": change, "money": money_s, "warnings": warnings, **_neighbours(span), **HELPERS}  # fmt: skip
+    return render(request, "reports/money/dashboard.html", context)

@@ -42,3 +42,10 @@ def allocated_to(
 def arrears_collected(session: Session, *, compound: Compound, utility: Utility, period: Period) -> Decimal:
     """Payments received inside the period, allocated to bills of billing months before it."""
     return ZERO
+
+
+def paid_by_payer(
+    session: Session, *, compound: Compound, as_of: date, due_before: date
+) -> dict[tuple[int, bool], int]:
+    """{(payer, official use?): fen} allocated by the day to the payer's bills due before `due_before`."""
+    return {}

@@ -53,6 +53,7 @@ def trend(
 @dataclass(frozen=True)
 class IssuedBill:
     id: int
+    payer_id: int
     utility: str
     month: date
     amount: Decimal
@@ -72,7 +73,7 @@ def issued_bills(session: Session, *, compound: Compound, until: date | None = N
         .outerjoin(CustomerClass.__table__, sa.and_(k.compound_id == b.compound_id, k.id == b.class_id))
     )
     q = (
-        sa.select(b.id, b.utility, p.month, b.amount, b.official_use, a.kind, k.name, b.issued_at, b.due_on)
+        sa.select(b.id, b.payer_id, b.utility, p.month, b.amount, b.official_use, a.kind, k.name, b.issued_at, b.due_on)
         .select_from(joined)
         .where(b.compound_id == compound.id, b.status == BillStatus.issued.value)
     )
@@ -84,8 +85,8 @@ def issued_bills(session: Session, *, compound: Compound, until: date | None = N
         month_end = add_months(row.month, 1)
         issued = clock.local_date(row.issued_at, tz) if row.issued_at is not None else month_end
         due = row.due_on or issued + timedelta(days=30)
-        out.append(IssuedBill(row.id, row.utility, row.month, Decimal(row.amount), row.official_use, row.kind,
-                              row.name or "", issued, due))  # fmt: skip
+        out.append(IssuedBill(row.id, row.payer_id, row.utility, row.month, Decimal(row.amount), row.official_use,
+                              row.kind, row.name or "", issued, due))  # fmt: skip
     return out
 
 
@@ -136,3 +137,26 @@ def unfunded_months(
         received = sum((a.amount for a in allocations if p.start <= a.on <= end), ZERO)
         out.append((p.label, billed - funded, in_month, received))
     return out
+
+
+def fen(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A Numeric yuan column as integer fen inside SQL: exact on SQLite's REAL too, so it may be summed there."""
+    return sa.cast(sa.func.round(column * 100), sa.BigInteger)
+
+
+def overdue_by_payer(
+    session: Session, *, compound: Compound, as_of: date, days: int
+) -> list[tuple[int, bool, Decimal]]:
+    """(payer, official use?, yuan owed) on bills due more than `days` before the day, less what was paid to them."""
+    b = Bill.__table__.c
+    due = sa.func.coalesce(b.due_on, b.issued_at)
+    q = (
+        sa.select(b.payer_id, b.official_use, sa.func.sum(fen(b.amount)), sa.func.count())
+        .where(b.compound_id == compound.id, b.status == BillStatus.issued.value, due < as_of - timedelta(days=days))
+        .group_by(b.payer_id, b.official_use)
+    )
+    paid = payments.paid_by_payer(session, compound=compound, as_of=as_of, due_before=as_of - timedelta(days=days))
+    return [
+        (payer, official, (Decimal(owed) - paid.get((payer, official), 0)).scaleb(-2))
+        for payer, official, owed, _n in session.execute(q).all()
+    ]

@@ -193,6 +193,7 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"GET {P}/money": REPORTS,
     f"GET {P}/money/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/money/charts/{{name}}": REPORTS,
+    f"GET {P}/dashboard": REPORTS,
     f"GET {P}/balance": REPORTS,
     f"GET {P}/balance/charts/{{name}}.{{fmt}}": REPORTS,
     f"GET {P}/balance/quick": REPORTS,

@@ -60,10 +60,19 @@ def test_the_waterfall_chart_carries_every_bar_and_closes(session, site):
     assert "//" in hatched
 
 
-def test_the_loss_rate_chart_marks_the_seal(session, site):
+def test_the_loss_rate_chart_marks_the_seal_and_the_repaired_leak(session, site):
+    from datetime import date
+
+    from reports.findings.models import OrderKind, OrderStatus, WorkOrder
+
+    session.add(WorkOrder(compound_id=site.compound.id, kind=OrderKind.repair_leak, title="西区主管漏水",
+                          utility="water", status=OrderStatus.done, done_date=date(2025, 4, 12), assignee="",
+                          notes="", done_note="", created_by=""))  # fmt: skip
+    session.flush()
     chart = views.chart(session, site.compound, "loss-events", parse_period("2025-05"), "water")
-    march = next(r for r in chart.rows[1:] if r[0] == "2025-03")
-    assert "2025-03-05 Meter sealed" in march[-1]
+    by_month = {r[0]: r[-1] for r in chart.rows[1:]}
+    assert "2025-03-05 Meter sealed" in by_month["2025-03"]
+    assert "2025-04-12 Leak repaired" in by_month["2025-04"]
 
 
 def test_the_money_page_shows_both_utilities_and_the_chart_pages(client_as, site):
