@@ -48,7 +48,7 @@ CONTRIBUTES = Contribution(
         BillingPeriod: "billing_period",
         BillAdjustment: "bill_adjustment",
     },
-    routers=("billing.api",),
+    routers=("billing.api", "billing.pages"),
     commands={"bills": "billing.cli:bills_app", "tariffs": "billing.cli:tariffs_app"},
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
