@@ -22,6 +22,7 @@ CONTRIBUTES = Contribution(
         "meters.readings.import_pages",
     ),
     commands={"readings": "meters.readings.cli:readings_app"},
+    upload_paths=(r"/api/compounds/\d+/readings/import", r"/c/\d+/import"),
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )

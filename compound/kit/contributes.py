@@ -45,6 +45,9 @@ class Contribution:
     locale: Path | None = None
     # Functions the package's templates (and others') call: {"can": can}.
     template_globals: Mapping[str, Any] = field(default_factory=dict)
+    # Paths (full-match regexes) that take a file upload: their bodies may reach COMPOUND_MAX_UPLOAD_BYTES,
+    # every other body stops at COMPOUND_MAX_BODY_BYTES (compound/kit/body_limit.py).
+    upload_paths: tuple[str, ...] = ()
 
 
 def package_dir(module_file: str) -> Path:

@@ -7,9 +7,11 @@ field it names (422). Forms that are not a list of fields (the round sheet, the 
 parsers at the end.
 """
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -215,20 +217,55 @@ def here(request: Request) -> str:
 # Parsers for forms that are not a list of fields
 
 
-def parse_datetime(text: str, *, tz: tzinfo, name: str) -> datetime:
-    """A date and time as a datetime-local input sends it, in the compound's local time."""
+# A date, and perhaps a time, as people and spreadsheets write them besides ISO: what a zh-CN Excel writes
+# into a CSV (2026/12/1, 2026/12/01 9:00, 2026-12-1 9:05, 2026年12月1日, 2026年12月1日 9时5分), dots too.
+_LOOSE = re.compile(
+    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:(?:\s*T\s*|\s+|(?<=日))(?P<H>\d{1,2})\s*[:时点]\s*(?P<M>\d{1,2})\s*分?"
+    r"(?:\s*(?::|(?<=分))\s*(?P<S>\d{1,2})(?:\.(?P<f>\d{1,6}))?\s*秒?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def read_datetime(text: str) -> datetime | None:
+    """The date and time a text names (naive unless it gives an offset; a date alone is its midnight), in any
+    year; None when it names none. The one reader of typed and imported times."""
+    s = unicodedata.normalize("NFKC", text).strip()  # full-width digits and colons, as a Chinese keyboard types
     try:
-        at = assume_local(datetime.fromisoformat(text.strip()), tz)
+        return datetime.fromisoformat(s)
     except ValueError:
-        raise FormProblem(_("“%(text)s” is not a date and time (YYYY-MM-DD HH:MM).", text=text), field=name) from None
-    return _plausible(at, text, name)
+        pass
+    if (m := _LOOSE.fullmatch(s)) is None:
+        return None
+    y, mo, d, hh, mm, ss, frac, offset = m.group("y", "m", "d", "H", "M", "S", "f", "tz")
+    try:
+        at = datetime(
+            int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), int((frac or "0").ljust(6, "0"))
+        )
+        if offset:
+            at = at.replace(tzinfo=datetime.fromisoformat(f"2000-01-01T00:00{offset}").tzinfo)
+    except ValueError:
+        return None
+    return at
+
+
+def read_date(text: str) -> date | None:
+    """A date, written as read_datetime reads it (a time of 00:00 aside); None for anything else."""
+    at = read_datetime(text)
+    return at.date() if at is not None and at.tzinfo is None and at.time() == time() else None
+
+
+def parse_datetime(text: str, *, tz: tzinfo, name: str) -> datetime:
+    """A date and time as a datetime-local input sends it (or as read_datetime reads it), in the compound's local
+    time."""
+    if (at := read_datetime(text)) is None:
+        raise FormProblem(_("“%(text)s” is not a date and time (YYYY-MM-DD HH:MM).", text=text), field=name)
+    return _plausible(assume_local(at, tz), text, name)
 
 
 def parse_date(text: str, *, name: str) -> date:
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise FormProblem(_("“%(text)s” is not a date (YYYY-MM-DD).", text=text), field=name) from None
+    if (day := read_date(text)) is None:
+        raise FormProblem(_("“%(text)s” is not a date (YYYY-MM-DD).", text=text), field=name)
     return _plausible(day, text, name)
 
 
@@ -248,7 +285,15 @@ def parse_int(text: str, *, name: str) -> int | None:
         raise FormProblem(_("“%(text)s” is not a whole number.", text=text), field=name) from None
 
 
-def required(text: str, *, name: str) -> str:
+def required(text: str, *, name: str, max_length: int | None = None) -> str:
     if not text.strip():
         raise FormProblem(_("This field is required."), field=name)
-    return text.strip()
+    return optional(text, name=name, max_length=max_length)
+
+
+def optional(text: str, *, name: str, max_length: int | None = None) -> str:
+    """The text trimmed, refused (naming the field) when longer than the API allows, as a schema would."""
+    text = text.strip()
+    if max_length is not None and len(text) > max_length:
+        raise FormProblem(_("Too long: at most %(max)s characters.", max=max_length), field=name)
+    return text

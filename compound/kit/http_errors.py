@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from compound.kit import body_limit
+from compound.kit.body_limit import BodyTooLarge
 from compound.kit.errors import AppError, Busy
 from compound.kit.i18n import gettext as _
 from compound.kit.unit_of_work import is_busy
@@ -117,6 +119,8 @@ def install(app: FastAPI) -> None:
         err = AppError(detail)
         return render(request, "error.html", {"error": err}, status_code=422)
 
+    app.add_exception_handler(BodyTooLarge, body_limit.response)  # type: ignore[arg-type]
+
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code < 400:
@@ -142,5 +146,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Called in a worker thread, outside the `except` that caught it: log.exception would find no
+        # exception there ("NoneType: None"). Name it.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(INTERNAL_ERROR, status_code=500)

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed (comma-separated).
     trusted_proxies: str = ""
+    # Refused with a 413 before they are read: any request body, and a file upload (to the paths that take one).
+    max_body_bytes: int = 2 * 2**20
+    max_upload_bytes: int = 50 * 2**20
+    # An import file stops being read at this many rows, and a workbook at this much unzipped XML.
+    import_max_rows: int = 200_000
+    import_max_unzipped_bytes: int = 64 * 2**20
     # The scheduler process (`compound scheduler`): when the daily jobs run, in each compound's local time
     # ("HH:MM"); how often it looks for a run that is due (a missed one after downtime, an abandoned one);
     # how long a job's lease lasts without renewal (a killed holder blocks no one longer than this); how many

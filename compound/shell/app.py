@@ -35,7 +35,7 @@ def create_app() -> FastAPI:
     )
     http_errors.install(app)
     http_errors.document_errors(app)
-    security.install(app)
+    security.install(app, settings, packages.upload_paths())
 
     @app.middleware("http")
     async def locale(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -33,6 +33,10 @@ def routers() -> list[Any]:
     return [import_module(path).router for c in contributions() for path in c.routers]
 
 
+def upload_paths() -> list[str]:
+    return [p for c in contributions() for p in c.upload_paths]
+
+
 def load(path: str) -> Any:
     """"package.module:name" → the object."""
     module, _, attr = path.partition(":")

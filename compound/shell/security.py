@@ -1,7 +1,9 @@
 """Response security headers, and the refusal to run in production with a default secret."""
 
 from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
+from compound.kit.body_limit import BodyLimit
 from compound.kit.settings import DEFAULT_SECRET, Settings
 
 # The API docs page loads Swagger UI from our own /static, so 'self' is enough everywhere.
@@ -89,24 +91,45 @@ async def _refuse(scope, receive, send, field: str) -> None:  # type: ignore[no-
     await response(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, settings: Settings, upload_paths: list[str]) -> None:
     app.add_middleware(RefuseNul)
+    # Outside RefuseNul, which reads whole bodies; inside the headers and the locale, so a 413 has both.
+    app.add_middleware(
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        upload_paths=upload_paths,
+    )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path == "/docs":  # Swagger UI starts itself with one inline script
-            response.headers["Content-Security-Policy"] = CSP.replace(
-                "script-src 'self'", "script-src 'self' 'unsafe-inline'"
-            )
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        # Every page and answer may hold names, phones or amounts: no browser or proxy keeps a copy.
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        _secure(request, response)
         return response
+
+    # A 500 is answered by Starlette's outermost layer, outside every middleware: its handler adds them itself.
+    if unexpected := app.exception_handlers.get(Exception):
+
+        def unexpected_secured(request: Request, exc: Exception) -> Response:
+            response = unexpected(request, exc)
+            _secure(request, response)
+            return response
+
+        app.add_exception_handler(Exception, unexpected_secured)
+
+
+def _secure(request: Request, response: Response) -> None:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.url.path == "/docs":  # Swagger UI starts itself with one inline script
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+        )
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Every page and answer may hold names, phones or amounts: no browser or proxy keeps a copy.
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def trust_proxies(app: FastAPI, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.kit.settings import get_settings
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.readings import import_format, importer
@@ -59,7 +60,7 @@ def import_readings(
 
     A row that needs confirmation (a spike) is never saved from a file: it is reported.
     """
-    data = file.file.read(import_format.MAX_FILE_BYTES + 1)
+    data = file.file.read(get_settings().max_upload_bytes + 1)
     report = importer.import_file(session, compound=compound, data=data, filename=file.filename or "", partial=partial)
     return report.to_dict()
 

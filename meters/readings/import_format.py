@@ -5,14 +5,20 @@ Checking and saving the rows is meters/importer.py's.
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any
+from typing import IO, Any
 
+from compound.kit.body_limit import size
 from compound.kit.errors import InvalidInput
+from compound.kit.forms import read_datetime
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.params import YEARS
+from compound.kit.settings import get_settings
 
 COLUMNS = ("meter_serial", "read_at", "value", "note")
 REQUIRED = ("meter_serial", "read_at", "value")
@@ -33,7 +39,6 @@ ALIASES = {
     "备注": "note",
 }
 CHINESE = {"meter_serial": "表号", "read_at": "抄表时间", "value": "读数", "note": "备注"}
-MAX_FILE_BYTES = 50 * 1024 * 1024
 BATCH = 10_000  # rows per INSERT batch and per progress step
 
 Progress = Callable[[str, int, int], None]  # (stage: "read" | "check" | "save", done, total)
@@ -50,14 +55,32 @@ RawRow = tuple[int, object, object, object, object]
 # --- reading the file ------------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str, *, progress: Progress | None = None) -> list[RawRow]:
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file is read at most (COMPOUND_MAX_UPLOAD_BYTES, COMPOUND_IMPORT_MAX_ROWS,
+    COMPOUND_IMPORT_MAX_UNZIPPED_BYTES): a 536 KB workbook of a million rows once held a worker for 68 s."""
+
+    file_bytes: int
+    rows: int
+    unzipped_bytes: int
+
+    @classmethod
+    def configured(cls) -> "Limits":
+        s = get_settings()
+        return cls(s.max_upload_bytes, s.import_max_rows, s.import_max_unzipped_bytes)
+
+
+def read_table(
+    data: bytes, filename: str, *, progress: Progress | None = None, limits: Limits | None = None
+) -> list[RawRow]:
     """The data rows of a .csv or .xlsx readings file, by its header; raises ImportFileError naming the problem."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError(_("The file is larger than %(mb)s MB.", mb=MAX_FILE_BYTES // 2**20), field="file")
+    limits = limits or Limits.configured()
+    if len(data) > limits.file_bytes:
+        raise ImportFileError(_("The file is larger than %(size)s.", size=size(limits.file_bytes)), field="file")
     kind = _file_kind(data, filename)
-    rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    rows = _xlsx_rows(data, limits) if kind == "xlsx" else _csv_rows(data)
     total = data.count(b"\n") if kind == "csv" else 0
-    return _table(rows, total, progress)
+    return _table(rows, total, progress, limits.rows)
 
 
 def _file_kind(data: bytes, filename: str) -> str:
@@ -85,25 +108,140 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
         raise ImportFileError(_("The CSV file cannot be read: %(reason)s.", reason=str(e)), field="file") from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    import openpyxl  # only files need it, not every command
+def _not_a_workbook(reason: object) -> ImportFileError:
+    return ImportFileError(
+        _("The file cannot be read as an Excel workbook (%(reason)s).", reason=str(reason)[:200]), field="file"
+    )
+
+
+# The columns of the header row that are read: a cell far to the right must not make rows 16,384 wide.
+MAX_COLUMNS = 64
+# A row's start tag in sheet XML, with or without a namespace prefix (<row r="2">, <x:row>); a shared string's.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+# Shared strings a readings workbook may hold per row: its four columns, and the other sheets' text besides.
+STRINGS_PER_ROW, OTHER_STRINGS = 4, 10_000
+
+
+def _unzipped_size(archive: zipfile.ZipFile, limit: int) -> None:
+    """Refuse a workbook whose parts declare more than the limit unzipped. zipfile never hands out more than
+    a part declares (past it, the CRC check fails), so the declared sizes bound what the parser reads."""
+    if sum(info.file_size for info in archive.infolist()) > limit:
+        raise ImportFileError(
+            _("The workbook holds more than %(size)s once unzipped: split it, or import it as .csv.", size=size(limit)),
+            field="file",
+        )
+
+
+def _more_than(part: IO[bytes], tag: re.Pattern[bytes], limit: int) -> bool:
+    """Whether the XML holds more than `limit` of these tags: counted in the unzipped stream, before any parsing
+    (a sheet of a million rows is refused in half a second, not after a minute of XML parsing)."""
+    seen, tail = 0, b""
+    with part:
+        while chunk := part.read(1 << 20):
+            block = tail + chunk
+            seen += len(tag.findall(block))
+            tail = block[-32:]
+            seen -= len(tag.findall(tail))  # a tag cut at the end is counted with the next block
+            if seen > limit:
+                return True
+    return False
+
+
+def _too_many_rows(limit: int) -> ImportFileError:
+    shown = f"{limit:,}"
+    return ImportFileError(
+        _("The file has more than %(max)s rows: split it into smaller files.", max=shown), field="file"
+    )
+
+
+def _xlsx_rows(data: bytes, limits: Limits) -> Iterator[tuple[Any, ...]]:
+    """The first sheet's rows, streamed once the sizes are known to be bounded.
+
+    openpyxl reads the workbook's parts (content types, shared strings, workbook, styles) and parses the rows;
+    not its read-only worksheet, which parses a whole sheet that has no <dimension> just to size it (that was
+    the 68 s), and every other sheet of the workbook too.
+    """
+    from openpyxl.reader.excel import ExcelReader  # only files need it, not every command
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
-        raise ImportFileError(
-            _("The file cannot be read as an Excel workbook (%(reason)s).", reason=str(e)), field="file"
-        ) from None
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _unzipped_size(archive, limits.unzipped_bytes)
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except ImportFileError:
+        raise
+    except Exception as e:  # whatever a malformed workbook makes zipfile or openpyxl raise is the file's problem
+        raise _not_a_workbook(e) from None
     try:
-        epoch = wb.epoch
-        for values in wb.worksheets[0].iter_rows(values_only=True):
-            yield tuple(_cell(v, epoch) for v in values)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
-        raise ImportFileError(
-            _("The file cannot be read as an Excel workbook (%(reason)s).", reason=str(e)), field="file"
-        ) from None
+        try:
+            reader.read_manifest()
+            strings = reader.package.find(SHARED_STRINGS)
+            if strings is not None and _more_than(
+                reader.archive.open(strings.PartName[1:]),
+                _STRING_TAG,
+                STRINGS_PER_ROW * (limits.rows + 1) + OTHER_STRINGS,
+            ):
+                raise _too_many_rows(limits.rows)
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            path = _first_sheet(reader)
+            if path is None:
+                raise ImportFileError(_("The Excel workbook has no sheet."), field="file")
+            if _more_than(reader.archive.open(path), _ROW_TAG, limits.rows + 1):  # and the header
+                raise _too_many_rows(limits.rows)
+            wb = reader.wb
+            with reader.archive.open(path) as src:
+                parser = WorkSheetParser(
+                    src,
+                    reader.shared_strings,
+                    data_only=True,
+                    epoch=wb.epoch,
+                    date_formats=wb._date_formats,
+                    timedelta_formats=wb._timedelta_formats,
+                )
+                yield from _sheet_rows(parser.parse(), limits.rows + 1, wb.epoch)
+        except ImportFileError:
+            raise
+        except Exception as e:  # a sheet malformed halfway (truncated XML, a bad cell) is the file's problem too
+            raise _not_a_workbook(e) from None
     finally:
-        wb.close()
+        reader.archive.close()
+
+
+def _first_sheet(reader: Any) -> str | None:
+    """The archive path of the workbook's first worksheet (not a chart sheet); None when it has none."""
+    for _sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return str(rel.target)
+    return None
+
+
+def _sheet_rows(parsed: Iterator[tuple[int, list[dict]]], last: int, epoch: datetime) -> Iterator[tuple[Any, ...]]:
+    """Cell values by row, row 1 first: rows the sheet leaves out come as blank ones (so row numbers stay the
+    sheet's), and every row after the header is as wide as the columns the header names, however far right a
+    cell of it lies."""
+    width = MAX_COLUMNS
+    expected = 1
+    for idx, cells in parsed:
+        if idx > last:
+            raise _too_many_rows(last - 1)
+        if idx < expected:
+            continue  # rows out of order: openpyxl keeps the first
+        while expected < idx:
+            yield ()
+            expected += 1
+        expected = idx + 1
+        values = [None] * width
+        for c in cells:
+            if (col := c["column"]) <= width:
+                values[col - 1] = c["value"]
+        if idx == 1:
+            width = max(_header_map(values).values(), default=0) + 1
+        yield tuple(_cell(v, epoch) for v in values) if any(values) else ()
 
 
 def _cell(v: Any, epoch: datetime) -> Any:
@@ -145,15 +283,19 @@ def _header_map(header: Iterable[Any]) -> dict[str, int]:
     return found
 
 
-def _table(rows: Iterator[Any], total: int, progress: Progress | None) -> list[RawRow]:
+def _table(rows: Iterator[Any], total: int, progress: Progress | None, max_rows: int) -> list[RawRow]:
     header = next(rows, None)
     if header is None:
         raise ImportFileError(_("The file is empty."), field="file")
     cols = _header_map(header)
     i_serial, i_at, i_value, i_note = cols["meter_serial"], cols["read_at"], cols["value"], cols.get("note")
     width = max(cols.values()) + 1
+    last = max_rows + 1  # the header is row 1
     out: list[RawRow] = []
     for n, r in enumerate(rows, start=2):
+        if n > last:  # blank rows count: they cost reading as much as the others
+            rows.close()  # type: ignore[attr-defined]
+            raise _too_many_rows(max_rows)
         if len(r) < width:
             r = list(r) + [None] * (width - len(r))
         if not any(r):
@@ -169,8 +311,8 @@ def _table(rows: Iterator[Any], total: int, progress: Progress | None) -> list[R
 # --- reading times ---------------------------------------------------------------------------------------
 
 
-def parse_read_at(raw: object, tz: tzinfo) -> datetime | None:
-    """An ISO date or date-time, an Excel date or serial number → aware UTC; None when it is none of these."""
+def _as_datetime(raw: object) -> datetime | None:
+    """What a read_at cell says, naive or with its offset, in any year; None when it is no date or time."""
     if isinstance(raw, _Number):
         from openpyxl.utils.datetime import from_excel
 
@@ -179,19 +321,26 @@ def parse_read_at(raw: object, tz: tzinfo) -> datetime | None:
         except (ValueError, OverflowError, TypeError):
             return None
     if isinstance(raw, str):
-        text = raw.strip()
-        try:
-            raw = datetime.fromisoformat(text)
-        except ValueError:
-            try:  # 2026/11/01 08:30, as Excel shows dates in China
-                raw = datetime.fromisoformat(text.replace("/", "-"))
-            except ValueError:
-                return None
+        raw = read_datetime(raw)  # ISO, and the dates a Chinese Excel writes (2026/12/1 9:00, 2026年12月1日)
     if isinstance(raw, date) and not isinstance(raw, datetime):
         raw = datetime.combine(raw, time())
-    if not isinstance(raw, datetime):
+    return raw if isinstance(raw, datetime) else None
+
+
+def parse_read_at(raw: object, tz: tzinfo) -> datetime | None:
+    """A date or date-time (as read_datetime reads it), an Excel date or serial number → aware UTC; None when it
+    is none of these or its year is outside the years people mean (read_at_out_of_range says which)."""
+    at = _as_datetime(raw)
+    if at is None or at.year not in YEARS:
         return None
-    return (raw if raw.tzinfo else raw.replace(tzinfo=tz)).astimezone(UTC)
+    return (at if at.tzinfo else at.replace(tzinfo=tz)).astimezone(UTC)
+
+
+def read_at_out_of_range(raw: object) -> bool:
+    """A date or time, but in a year outside 1970–2199 (0001-01-01, 9999-12-31T23:59-10:00: no timezone can
+    convert them, and nobody read a meter then)."""
+    at = _as_datetime(raw)
+    return at is not None and at.year not in YEARS
 
 
 # --- the template ----------------------------------------------------------------------------------------

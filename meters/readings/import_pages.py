@@ -14,6 +14,7 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit.errors import AppError
 from compound.kit.i18n import gettext as _
+from compound.kit.settings import get_settings
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register.deps import CompoundDep
@@ -51,7 +52,7 @@ def _run(session: Session, compound: Compound, upload: UploadFile | None, partia
     """The import's report; raises ImportRefused (nothing saved) or an AppError naming the file's problem."""
     if upload is None or not upload.filename:  # a form sent with no file chosen has an empty file part
         raise import_format.ImportFileError(_("Choose a .csv or .xlsx file to import."), field="file")
-    data = upload.file.read(import_format.MAX_FILE_BYTES + 1)
+    data = upload.file.read(get_settings().max_upload_bytes + 1)
     return importer.import_file(session, compound=compound, data=data, filename=upload.filename, partial=partial)
 
 

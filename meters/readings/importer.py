@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -23,12 +23,29 @@ from compound.kit import clock
 from compound.kit.errors import InvalidInput, NotFound
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.params import YEARS
 from compound.register.models import Compound
 from meters.models import Meter, Reading, ReadingKind, ReadingSource
-from meters.quantity import rollover_milli
-from meters.readings.import_format import BATCH, ImportFileError, Progress, RawRow, parse_read_at, read_table
+from meters.quantity import BadValue, fmt, parse_value, rollover_milli
+from meters.readings.import_format import (
+    BATCH,
+    ImportFileError,
+    Progress,
+    RawRow,
+    parse_read_at,
+    read_at_out_of_range,
+    read_table,
+)
 from meters.readings.service import load_states
-from meters.readings.validation import DUPLICATE_WINDOW, FUTURE_TOLERANCE, Code, MeterState, Problem, check
+from meters.readings.validation import (
+    DUPLICATE_WINDOW,
+    FUTURE_TOLERANCE,
+    Code,
+    MeterState,
+    Problem,
+    check,
+    show_time,
+)
 
 NOTE_MAX = 500
 
@@ -36,12 +53,20 @@ NOTE_MAX = 500
 MISSING_SERIAL = "missing_serial"
 MISSING_READ_AT = "missing_read_at"
 BAD_READ_AT = "bad_read_at"
+READ_AT_OUT_OF_RANGE = "read_at_out_of_range"
 NOTE_TOO_LONG = "note_too_long"
+DUPLICATE_IN_FILE = "duplicate_in_file"
 ROW_MESSAGES = {
     MISSING_SERIAL: N_("No meter serial was given (column meter_serial)."),
     MISSING_READ_AT: N_("No reading time was given (column read_at)."),
-    BAD_READ_AT: N_("“%(text)s” in column read_at is not a date or time: write it as 2026-11-01 or 2026-11-01 08:30."),
+    BAD_READ_AT: N_(
+        "“%(text)s” in column read_at is not a date or time: write it as 2026-11-01 08:30, 2026/11/1 8:30 or "
+        "2026年11月1日."
+    ),
+    READ_AT_OUT_OF_RANGE: N_("“%(text)s” in column read_at is outside the years %(first)s to %(last)s."),
     NOTE_TOO_LONG: N_("The note is longer than %(max)s characters."),
+    # Not "already entered at …": in all-or-nothing mode the earlier row was never saved.
+    DUPLICATE_IN_FILE: N_("Repeats row %(earlier)s of this file, which already gives this meter %(value)s at %(at)s."),
 }
 CONFIRM_IN_FILE = N_(
     "A file cannot confirm a reading: it was not saved. Enter it on the round sheet and confirm it there."
@@ -79,12 +104,42 @@ class RowIssue:
         }
 
 
+@dataclass(frozen=True)
+class SavedRow:
+    row: int
+    serial: str
+    read_at: datetime
+    value_milli: int
+    already: bool = False  # identical to a reading stored before this import: nothing new to save
+
+    def to_dict(self, tz: tzinfo) -> dict[str, object]:
+        return {
+            "row": self.row,
+            "serial": self.serial,
+            "read_at": show_time(self.read_at, tz),
+            "value": fmt(self.value_milli),
+            "already_saved": self.already,
+        }
+
+
 @dataclass
 class ImportReport:
     partial: bool
     total: int = 0  # data rows in the file
     saved: int = 0
     issues: list[RowIssue] = field(default_factory=list)
+    # Rows identical to a stored reading (an import run again): neither saved again nor refused.
+    already_saved: list[SavedRow] = field(default_factory=list)
+    # What the rows saved were made of: (row, serial) and (meter_id, read_at, value, ...) side by side.
+    _origins: list[tuple[int, str]] = field(default_factory=list, repr=False)
+    _accepted: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+    tz: tzinfo = UTC
+
+    def saved_rows(self, limit: int | None = None) -> list[SavedRow]:
+        """The rows saved, and those already saved before, in file order (the first `limit`)."""
+        rows = [SavedRow(n, s, a[1], a[2]) for (n, s), a in zip(self._origins, self._accepted, strict=True)]
+        rows = sorted([*rows, *self.already_saved], key=lambda r: r.row)
+        return rows[:limit] if limit is not None else rows
 
     @property
     def mode(self) -> str:
@@ -97,6 +152,22 @@ class ImportReport:
 
     def summary(self) -> str:
         mode = _("partial") if self.partial else _("all-or-nothing")
+        if self.already_saved and not self.saved and not self.issues:
+            return _(
+                "Mode %(mode)s: all %(total)s rows were saved before (the file was imported already); nothing new.",
+                mode=mode,
+                total=self.total,
+            )
+        if self.already_saved:
+            return _(
+                "Mode %(mode)s: %(saved)s of %(total)s rows saved, %(already)s were saved before, %(refused)s not "
+                "saved.",
+                mode=mode,
+                saved=self.saved,
+                total=self.total,
+                already=len(self.already_saved),
+                refused=self.refused,
+            )
         if self.saved:
             return _(
                 "Mode %(mode)s: %(saved)s of %(total)s rows saved, %(refused)s not saved.",
@@ -118,8 +189,10 @@ class ImportReport:
             "total": self.total,
             "saved": self.saved,
             "refused": self.refused,
+            "already_saved": len(self.already_saved),
             "summary": self.summary(),
             "rows": [i.to_dict() for i in self.issues],
+            "saved_rows": [r.to_dict(self.tz) for r in self.saved_rows()],
         }
 
 
@@ -221,11 +294,13 @@ def _parse_rows(rows: list[RawRow], tz: tzinfo, issues: list[RowIssue]) -> list[
             issues.append(_row_issue(n, serial, MISSING_SERIAL, "meter_serial"))
         elif at is None:
             text = _text(raw_at)
-            issues.append(
-                _row_issue(n, serial, BAD_READ_AT, "read_at", text=text)
-                if text
-                else _row_issue(n, serial, MISSING_READ_AT, "read_at")
-            )
+            if not text:
+                issues.append(_row_issue(n, serial, MISSING_READ_AT, "read_at"))
+            elif read_at_out_of_range(raw_at):
+                first, last = YEARS.start, YEARS.stop - 1
+                issues.append(_row_issue(n, serial, READ_AT_OUT_OF_RANGE, "read_at", text=text, first=first, last=last))
+            else:
+                issues.append(_row_issue(n, serial, BAD_READ_AT, "read_at", text=text))
         elif len(note) > NOTE_MAX:
             issues.append(_row_issue(n, serial, NOTE_TOO_LONG, "note", max=NOTE_MAX))
         else:
@@ -234,17 +309,22 @@ def _parse_rows(rows: list[RawRow], tz: tzinfo, issues: list[RowIssue]) -> list[
 
 
 def _check_rows(
+    session: Session,
+    compound_id: int,
     parsed: list[Parsed],
     meters: dict[str, tuple[int, MeterState]],
     checker: Checker,
-    issues: list[RowIssue],
+    report: ImportReport,
     progress: Progress | None,
 ) -> list[tuple[Any, ...]]:
     """Rows to insert (meter_id, read_at, value, consumption, period, note), in read_at order, each checked
-    against the meter's reading before it. The spike rule keeps the recent average from before the file."""
+    against the meter's reading before it. The spike rule keeps the recent average from before the file.
+    Rows identical to a stored reading go to report.already_saved; the others' problems to report.issues."""
     parsed.sort(key=itemgetter(0))  # stable: rows of one meter at one time stay in file order
-    accepted = []
-    moved: dict[int, tuple[int, datetime]] = {}  # the last reading accepted from the file, by meter
+    issues, origins = report.issues, report._origins
+    accepted: list[tuple[Any, ...]] = []
+    moved: dict[int, tuple[int, datetime, int]] = {}  # the last reading accepted from the file (and its row)
+    stored_before: list[tuple[datetime, int, str, object, int, MeterState]] = []
     total = len(parsed)
     fast, verdict = checker.fast, checker.verdict
     for i, (at, n, serial, value, note) in enumerate(parsed, start=1):
@@ -254,19 +334,74 @@ def _check_rows(
         meter_id, state = hit
         last = moved.get(meter_id)
         # Most rows: the fast path; the rest (and every problem) through check() itself.
-        ok = fast(state, value, at, *last) if last else fast(state, value, at, state.last_value, state.last_at)
-        if ok is None:
-            ok, problems = verdict(state, value, at, last)
-            if ok is None:
-                issues.extend(_problem_issue(n, serial, p) for p in problems)
+        if last:
+            ok = fast(state, value, at, last[0], last[1])
+        else:
+            ok = fast(state, value, at, state.last_value, state.last_at)
+            if ok is None and state.last_at is not None and at <= state.last_at:
+                # Perhaps a reading saved already (the file imported before): looked up together, below.
+                stored_before.append((at, n, serial, value, meter_id, state))
                 continue
-        moved[meter_id] = (ok[0], at)
+        if ok is None:
+            ok, problems = verdict(state, value, at, last[:2] if last else None)
+            if ok is None:
+                issues.extend(_file_issue(n, serial, p, last, checker.tz) for p in problems)
+                continue
+        moved[meter_id] = (ok[0], at, n)
         accepted.append((meter_id, at, *ok, note))
+        origins.append((n, serial))
         if progress and i % BATCH == 0:
             progress("check", i, total)
+    if stored_before:
+        _already_saved(session, compound_id, stored_before, checker, report)
     if progress:
         progress("check", total, total)
     return accepted
+
+
+def _file_issue(n: int, serial: str, p: Problem, earlier: tuple[int, datetime, int] | None, tz: tzinfo) -> RowIssue:
+    """The problem as the row's issue; a duplicate of an earlier row of the file says which row."""
+    if p.code == Code.duplicate and earlier is not None:
+        value, at, row = earlier
+        return _row_issue(n, serial, DUPLICATE_IN_FILE, "value", earlier=row, value=fmt(value), at=show_time(at, tz))
+    return _problem_issue(n, serial, p)
+
+
+def _already_saved(
+    session: Session,
+    compound_id: int,
+    rows: list[tuple[datetime, int, str, object, int, MeterState]],
+    checker: Checker,
+    report: ImportReport,
+) -> None:
+    """Rows at or before their meter's last reading: identical to a stored reading (same meter, time and
+    value) they were saved before — an import run again — and are neither saved again nor refused; any other
+    is checked, and refused, as usual."""
+    meter_ids = sorted({r[4] for r in rows})
+    q = sa.select(R.meter_id, R.read_at, R.value_milli).where(
+        R.compound_id == compound_id,
+        R.read_at >= min(r[0] for r in rows),
+        R.read_at <= max(r[0] for r in rows),
+        R.superseded_by_id.is_(None),
+        R.source != ReadingSource.estimated.value,
+    )
+    if len(meter_ids) <= 1000:  # else the compound's readings of those days, without a long IN list
+        q = q.where(R.meter_id.in_(meter_ids))
+    stored = {(mid, at): value for mid, at, value in session.execute(q).all()}
+    for at, n, serial, raw, meter_id, state in rows:
+        value = stored.get((meter_id, at))
+        if value is not None and _value_of(raw) == value:
+            report.already_saved.append(SavedRow(n, serial, at, value, already=True))
+            continue
+        _, problems = checker.verdict(state, raw, at)
+        report.issues.extend(_problem_issue(n, serial, p) for p in problems)
+
+
+def _value_of(raw: object) -> int | None:
+    try:
+        return parse_value(raw)  # type: ignore[arg-type]
+    except BadValue:
+        return None
 
 
 # --- loading and saving ----------------------------------------------------------------------------------
@@ -423,16 +558,46 @@ def import_readings(
     """
     now = now or clock.now()
     tz = clock.tz_of(compound)
-    report = ImportReport(partial=partial, total=len(rows))
+    report = ImportReport(partial=partial, total=len(rows), tz=tz)
     if not rows:
         raise ImportFileError(_("The file has a header but no readings."), field="file")
     parsed = _parse_rows(rows, tz, report.issues)
     meters = _meters(session, compound.id, {p[2] for p in parsed}, now)
     checker = Checker(now=now, spike_factor=Decimal(compound.spike_factor), tz=tz)
-    accepted = _check_rows(parsed, meters, checker, report.issues, progress)
+    accepted = _check_rows(session, compound.id, parsed, meters, checker, report, progress)
     report.issues.sort(key=lambda i: i.row)
-    if not accepted or (report.issues and not partial):
+    if report.issues and (not partial or not accepted):
+        report._origins.clear()  # nothing of the file is kept
         raise ImportRefused(_("Nothing was saved.") + " " + report.summary(), report)
+    report._accepted = accepted
+    if accepted:
+        _save(session, compound, accepted, read_by, progress)
+    report.saved = len(accepted)
+    # The trail's listener sees ORM changes only: the bulk insert gets one entry of its own.
+    summary = f"{report.saved} of {report.total} readings imported ({report.mode})"
+    if report.already_saved:
+        summary += f", {len(report.already_saved)} saved before"
+    record(
+        session,
+        action="import",
+        object_type="reading",
+        compound_id=compound.id,
+        summary=f"{source}: {summary}" if source else summary,
+        after={
+            "mode": report.mode,
+            "total": report.total,
+            "saved": report.saved,
+            "already_saved": len(report.already_saved),
+            "refused": report.refused,
+        },
+    )
+    return report
+
+
+def _save(
+    session: Session, compound: Compound, accepted: list[tuple[Any, ...]], read_by: str, progress: Progress | None
+) -> None:
+    """The accepted rows inserted in bulk; the estimates they replace superseded."""
     after_id = session.execute(
         sa.select(sa.func.coalesce(sa.func.max(R.id), 0)).where(R.compound_id == compound.id)
     ).scalar_one()
@@ -446,18 +611,6 @@ def import_readings(
     }
     _insert(session, constants=constants, read_by=read_by, rows=accepted, progress=progress)
     _supersede_estimates(session, compound.id, {r[0] for r in accepted}, after_id)
-    report.saved = len(accepted)
-    # The trail's listener sees ORM changes only: the bulk insert gets one entry of its own.
-    summary = f"{report.saved} of {report.total} readings imported ({report.mode})"
-    record(
-        session,
-        action="import",
-        object_type="reading",
-        compound_id=compound.id,
-        summary=f"{source}: {summary}" if source else summary,
-        after={"mode": report.mode, "total": report.total, "saved": report.saved, "refused": report.refused},
-    )
-    return report
 
 
 @_gc_paused()

@@ -18,7 +18,7 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit import clock
 from compound.kit.errors import AppError
-from compound.kit.forms import FormDep, FormProblem, parse_date, parse_datetime, parse_int, required
+from compound.kit.forms import FormDep, FormProblem, optional, parse_date, parse_datetime, parse_int, required
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
 from compound.kit.params import IdPath
@@ -42,6 +42,8 @@ router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 VIEW = [Require(Perm.register_view)]
 READ = [Require(Perm.readings_write)]
 SERVICE = [Require(Perm.meters_service)]
+# The API's limits (its schemas, the columns): a form may not store more than a JSON body may.
+SERIAL_MAX, WHO_MAX, NOTE_MAX = 64, 100, 500
 
 
 UNITS = {"water": N_("m³"), "electricity": N_("kWh")}
@@ -60,6 +62,7 @@ FIELD_LABELS: dict[str, str] = {
     "broken_date": N_("Date broken"),
     "broken_by": N_("Found broken by"),
     "note": N_("Note"),
+    "read_by": N_("Read by"),
     "serial": N_("Serial"),
     "meter_id": N_("Meter"),
     "seal_id": N_("Seal"),
@@ -139,9 +142,10 @@ def _sheet_page(
 
 
 def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
-    read_by = str(form.get("read_by") or "").strip()[:100]
+    read_by = str(form.get("read_by") or "").strip()
     raw_at = str(form.get("read_at") or "")
     try:
+        optional(read_by, name="read_by", max_length=WHO_MAX)
         read_at = parse_datetime(raw_at, tz=clock.tz_of(compound), name="read_at") if raw_at else clock.now()
     except FormProblem as exc:
         return _sheet_page(request, session, compound, place, read_by=read_by, error=exc, status_code=422)
@@ -386,13 +390,13 @@ def replace(
                 compound=compound,
                 meter=meter,
                 final_value=required(final_value, name="final_value"),
-                new_serial=required(new_serial, name="new_serial"),
+                new_serial=required(new_serial, name="new_serial", max_length=SERIAL_MAX),
                 new_value=required(new_value, name="new_value"),
                 at=parse_datetime(required(at, name="at"), tz=clock.tz_of(compound), name="at"),
-                read_by=read_by.strip(),
+                read_by=optional(read_by, name="read_by", max_length=WHO_MAX),
                 new_multiplier=parse_int(new_multiplier, name="new_multiplier"),
                 new_dials=parse_int(new_dials, name="new_dials"),
-                note=note.strip(),
+                note=optional(note, name="note", max_length=NOTE_MAX),
             )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "replace", values)
@@ -416,9 +420,9 @@ def add_seal(
             session,
             compound=compound,
             meter=meter,
-            number=required(number, name="number"),
+            number=required(number, name="number", max_length=SERIAL_MAX),
             sealed_date=parse_date(sealed_date, name="sealed_date"),
-            sealed_by=required(sealed_by, name="sealed_by"),
+            sealed_by=required(sealed_by, name="sealed_by", max_length=WHO_MAX),
         )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "seal", values)
@@ -444,8 +448,8 @@ def break_seal(
             compound=compound,
             seal=seal,
             broken_date=parse_date(broken_date, name="broken_date"),
-            broken_by=required(broken_by, name="broken_by"),
-            note=note.strip(),
+            broken_by=required(broken_by, name="broken_by", max_length=WHO_MAX),
+            note=optional(note, name="note", max_length=NOTE_MAX),
         )
     except AppError as exc:
         return _form_failed(request, session, compound, meter, exc, "break", values)

@@ -4,7 +4,6 @@ Reading entry lives in meters/readings_api.py. Routes are thin: load (404 for an
 service, return.
 """
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -13,7 +12,7 @@ from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
-from compound.kit.params import Offset, RefId
+from compound.kit.params import Offset, PlausibleDate, RefId
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
@@ -201,7 +200,9 @@ def update_unmetered(session: SessionDep, compound: CompoundDep, use: UnmeteredD
 @router.get(
     "/unmetered/{unmetered_id}/estimate", dependencies=[Require(Perm.register_view)], response_model=EstimateRead
 )
-def estimate_unmetered(use: UnmeteredDep, start: date, end: date) -> object:
+def estimate_unmetered(
+    use: UnmeteredDep, start: Annotated[PlausibleDate, Query()], end: Annotated[PlausibleDate, Query()]
+) -> object:
     """The estimated quantity for the days in [start, end): always an estimate, never a measurement."""
     if end <= start:
         raise InvalidInput(_("The end date must come after the start date."), field="end")

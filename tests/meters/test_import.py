@@ -114,7 +114,7 @@ def test_rows_of_one_meter_are_checked_in_time_order_against_each_other(session,
     assert (issue.row, issue.code) == (5, "lower_than_previous") and "150" in issue.message
 
 
-def test_the_same_meter_twice_at_one_time_is_a_duplicate(session, site):
+def test_the_same_meter_twice_at_one_time_is_a_duplicate_of_the_files_own_row(session, site):
     c, a, _ = site
     with pytest.raises(ImportRefused) as e:
         import_file(
@@ -123,7 +123,10 @@ def test_the_same_meter_twice_at_one_time_is_a_duplicate(session, site):
             filename="r.csv",
             data=_csv("W-001,2026-10-31 08:00,110,", "W-001,2026-10-31 08:00,111,"),
         )
-    assert [(i.row, i.code) for i in e.value.report.issues] == [(3, "duplicate")]
+    [issue] = e.value.report.issues
+    assert (issue.row, issue.code, issue.field) == (3, "duplicate_in_file", "value")
+    # All-or-nothing saved nothing: not "already entered", but which row of the file it repeats.
+    assert issue.message == "Repeats row 2 of this file, which already gives this meter 110 at 2026-10-31 08:00."
 
 
 def test_the_same_value_again_within_a_day_is_a_duplicate(session, site):
