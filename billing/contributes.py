@@ -15,6 +15,19 @@ from billing.models import (
     TariffCharge,
     TariffComponent,
 )
+from billing.payments.models import (
+    FundingItem,
+    FundingRequest,
+    IdempotencyKey,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentReversal,
+    PayrollBatch,
+    PayrollEnrolment,
+    PayrollRow,
+    ReceiptCounter,
+)
 from compound.kit.contributes import Contribution, folder
 
 CONTRIBUTES = Contribution(
@@ -33,6 +46,18 @@ CONTRIBUTES = Contribution(
         BillLine,
         BillException,
         BillAdjustment,
+        # billing/payments: payments, allocations, reversals, receipts, idempotency, payroll, funding requests
+        PaymentMethod,
+        Payment,
+        PaymentAllocation,
+        PaymentReversal,
+        ReceiptCounter,
+        IdempotencyKey,
+        PayrollEnrolment,
+        PayrollBatch,
+        PayrollRow,
+        FundingRequest,
+        FundingItem,
     ),
     # Bills and their lines are written set-based by the run and are reproducible from readings × tariff;
     # what a person decides is audited: tariffs, classes, household sizes, settings, periods, adjustments.
@@ -47,9 +72,17 @@ CONTRIBUTES = Contribution(
         TariffCharge: "tariff_charge",
         BillingPeriod: "billing_period",
         BillAdjustment: "bill_adjustment",
+        Payment: "payment",
+        PaymentReversal: "payment_reversal",
+        PayrollEnrolment: "payroll_enrolment",
+        FundingRequest: "funding_request",
     },
-    routers=("billing.api", "billing.pages"),
-    commands={"bills": "billing.cli:bills_app", "tariffs": "billing.cli:tariffs_app"},
+    routers=("billing.api", "billing.pages", "billing.payments.api", "billing.payments.pages"),
+    commands={
+        "bills": "billing.cli:bills_app",
+        "tariffs": "billing.cli:tariffs_app",
+        "payments": "billing.payments.cli:payments_app",
+    },
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),
 )

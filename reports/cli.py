@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from compound.kit.errors import AppError, InvalidInput
@@ -177,3 +178,42 @@ def quick(utility: str, text: str) -> dict[str, Any]:
         return (water_from_totals if utility == "water" else electricity_from_totals)(data)
     except TotalsError as exc:
         raise InvalidInput(say(exc.phrase, _), field=exc.key) from None
+
+
+report_app = typer.Typer(
+    help="The printable monthly report for the leadership.", invoke_without_command=True, context_settings=_ONE_COMMAND
+)
+LANGS = {"zh": "zh_Hans", "zh_Hans": "zh_Hans", "en": "en"}
+
+
+@report_app.callback(invoke_without_command=True)
+def report(
+    period: str = typer.Argument(..., help="The month: 2025-03."),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="The HTML file to write (prints on A4)."),
+    compound: str | None = typer.Option(None, "--compound", help="Code or id of the compound (if there are several)."),
+    lang: str = typer.Option("zh", "--lang", help="zh (the default) or en."),
+) -> None:
+    """The month's summary and charts in one print-ready HTML file: water loss, the largest causes, arrears."""
+    from compound.kit import i18n
+    from compound.kit.unit_of_work import session_scope
+    from meters.readings.importer import find_compound
+    from reports.money.report import report_html
+    from reports.periods import parse_period
+
+    err = Console(stderr=True)
+    try:
+        if lang not in LANGS:
+            raise InvalidInput(_("The language is zh or en, not “%(text)s”.", text=lang), field="lang")
+        span = parse_period(period)
+        if not span.is_month:
+            raise InvalidInput(_("The report is of one month (2025-03)."), field="period")
+        i18n.set_locale(LANGS[lang])
+        with Progress(console=err, transient=True) as progress:
+            progress.add_task(_("Working out the month and drawing the charts…"), total=None)
+            with session_scope() as session:
+                html = report_html(session, compound=find_compound(session, ref=compound), period=span)
+    except AppError as exc:
+        _fail(err, exc)
+    out.write_text(html, encoding="utf-8")
+    err.print(_("Wrote %(path)s (%(size)s kB): open it in a browser and print it on A4.", path=str(out),
+                size=len(html) // 1024), markup=False, highlight=False)  # fmt: skip

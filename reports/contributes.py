@@ -59,6 +59,7 @@ CONTRIBUTES = Contribution(
         "reconcile": "reports.cli:reconcile_app",
         "balance": "reports.cli:balance_app",
         "findings": "reports.findings.cli:findings_app",
+        "report": "reports.cli:report_app",
     },
     # After each month: its findings, and the savings of done work orders (idempotent).
     jobs=(

@@ -33,7 +33,8 @@ MAX_FORM_FIELDS = 10_000
 
 @dataclass
 class FormField:
-    """One input of a form. kind: text | tel | number | decimal | date | select | checkbox."""
+    """One input of a form. kind: text | tel | number | decimal | date | select | checkbox | search (a text input
+    suggesting the options' labels as one types: for lists too long to pick from)."""
 
     name: str
     label: str

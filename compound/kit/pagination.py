@@ -59,3 +59,36 @@ def next_link(path: str, window: Window, **params: object) -> str | None:
     from urllib.parse import urlencode
 
     return f"{path}?{urlencode(query)}"
+
+
+@dataclass
+class PageLinks:
+    """What a page of a list shows below it: which rows these are, and the way to the others."""
+
+    first: int  # 1-based number of the first row shown (0 when none)
+    last: int
+    total: int
+    prev: str | None
+    next: str | None
+
+
+def page_number(text: str) -> int:
+    """The ?page= of a page (1 for anything that is not a page number)."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_OFFSET else 1
+
+
+def page_links(url_path: str, query: dict[str, str], window: Window, *, page: int) -> PageLinks:
+    """Links to the page before and after, with the same filters (query: the request's parameters)."""
+    from urllib.parse import urlencode
+
+    def link(number: int) -> str:
+        return f"{url_path}?{urlencode({**{k: v for k, v in query.items() if k != 'page' and v}, 'page': number})}"
+
+    shown = len(window.rows)
+    return PageLinks(
+        first=window.offset + 1 if shown else 0,
+        last=window.offset + shown,
+        total=window.total,
+        prev=link(page - 1) if page > 1 else None,
+        next=link(page + 1) if window.has_more else None,
+    )

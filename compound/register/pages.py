@@ -27,6 +27,8 @@ from compound.kit.forms import (
 )
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
+from compound.kit.pagination import page_links, page_number, paged
+from compound.kit.params import MAX_ID
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register import service
@@ -113,15 +115,46 @@ def buildings(request: Request, session: SessionDep, compound: CompoundDep) -> R
     )
 
 
+PAGE_SIZE = 30  # about five screens of cards on a phone
+
+
+def _row_id(text: str) -> int | None:
+    """A filter's id from the address; anything else is no filter."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
 @router.get("/c/{compound_id}/accounts", name="accounts", dependencies=VIEW)
-def accounts(request: Request, session: SessionDep, compound: CompoundDep, kind: str = "") -> Response:
+def accounts(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    kind: str = "",
+    building_id: str = "",
+    q: str = "",
+    page: str = "",
+) -> Response:
     chosen = ACCOUNT_KINDS.get(kind)
-    rows = service.list_accounts(session, compound=compound, kind=chosen, limit=service.MAX_PAGE)
-    flats = {b.id: b.name for b in service.list_buildings(session, compound=compound)}
+    q, number = q.strip()[:64], page_number(page)
+    query = service.accounts_query(compound=compound, kind=chosen, building_id=_row_id(building_id), q=q or None)
+    window = paged(session, query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    buildings = service.list_buildings(session, compound=compound)
+    params = {"kind": chosen.value if chosen else "", "building_id": building_id, "q": q}
     return render(
         request,
         "register/accounts.html",
-        _context(compound, accounts=rows, kind=chosen.value if chosen else "", building_names=flats),
+        _context(
+            compound,
+            accounts=window.rows,
+            kind=params["kind"],
+            building_names={b.id: b.name for b in buildings},
+            filters=[
+                ("building_id", _("Building"), [(str(b.id), b.name) for b in buildings], building_id),
+                ("q", _("Code, name, flat or phone"), None, q),
+            ],
+            keep={"kind": params["kind"]} if chosen else {},
+            pager=page_links(request.url.path, params, window, page=number),
+            filtered=bool(building_id or q),
+        ),
     )
 
 

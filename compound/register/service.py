@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -66,6 +67,12 @@ def changes(data: BaseModel, *, required: tuple[str, ...] = ()) -> dict[str, Any
 def fields_of(row: SQLModel) -> dict[str, Any]:
     """A row's columns as a dict (model_dump would warn on enum columns loaded as plain strings)."""
     return {name: getattr(row, name) for name in type(row).model_fields}
+
+
+def contains(column: Any, text: str) -> sa.ColumnElement[bool]:
+    """The column holds the text, whatever its case (LIKE with the wildcards in the text escaped)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def page(limit: int, offset: int) -> tuple[int, int]:
@@ -258,11 +265,57 @@ def update_account(session: Session, *, compound: Compound, account: Account, da
     return account
 
 
+def get_account_or_none(session: Session, *, compound: Compound, account_id: int) -> Account | None:
+    return lookups.get(session, Account, compound_id=compound.id, id=account_id)
+
+
+def find_account(session: Session, *, compound: Compound, code: str) -> Account | None:
+    """The account with this code, whatever its case."""
+    q = select(Account).where(Account.compound_id == compound.id, sa.func.lower(Account.code) == sa.func.lower(code))
+    return session.exec(q).first()
+
+
 def get_account(session: Session, *, compound: Compound, account_id: int) -> Account:
     account = lookups.get(session, Account, compound_id=compound.id, id=account_id)
     if account is None:
         raise NotFound(_("No such account."), field="account_id")
     return account
+
+
+def accounts_query(
+    *,
+    compound: Compound,
+    kind: AccountKind | None = None,
+    building_id: int | None = None,
+    zone_id: int | None = None,
+    payer: Payer | None = None,
+    active_on: date | None = None,
+    q: str | None = None,
+) -> sa.Select:
+    """The compound's accounts by code; active_on keeps those there that day (both move dates count);
+    q: code, name, flat or phone containing the text, whatever its case."""
+    query = select(Account).where(Account.compound_id == compound.id)
+    if kind is not None:
+        query = query.where(Account.kind == kind)
+    if building_id is not None:
+        query = query.where(Account.building_id == building_id)
+    if zone_id is not None:
+        b = Building.__table__.c
+        query = query.where(
+            Account.building_id.in_(sa.select(b.id).where(b.compound_id == compound.id, b.zone_id == zone_id))
+        )
+    if payer is not None:
+        query = query.where(Account.payer == payer)
+    if active_on is not None:
+        query = query.where(
+            (col(Account.move_in_date).is_(None)) | (col(Account.move_in_date) <= active_on),
+            (col(Account.move_out_date).is_(None)) | (col(Account.move_out_date) >= active_on),
+        )
+    if q:
+        query = query.where(
+            sa.or_(*(contains(column, q) for column in (Account.code, Account.name, Account.flat, Account.phone)))
+        )
+    return query.order_by(Account.code, Account.id)
 
 
 def list_accounts(
@@ -277,17 +330,6 @@ def list_accounts(
     offset: int = 0,
 ) -> list[Account]:
     """The compound's accounts by code; active_on keeps those there that day (both move dates count)."""
-    q = select(Account).where(Account.compound_id == compound.id)
-    if kind is not None:
-        q = q.where(Account.kind == kind)
-    if building_id is not None:
-        q = q.where(Account.building_id == building_id)
-    if payer is not None:
-        q = q.where(Account.payer == payer)
-    if active_on is not None:
-        q = q.where(
-            (col(Account.move_in_date).is_(None)) | (col(Account.move_in_date) <= active_on),
-            (col(Account.move_out_date).is_(None)) | (col(Account.move_out_date) >= active_on),
-        )
+    q = accounts_query(compound=compound, kind=kind, building_id=building_id, payer=payer, active_on=active_on)
     limit, offset = page(limit, offset)
-    return list(session.exec(q.order_by(Account.code, Account.id).limit(limit).offset(offset)))
+    return list(session.exec(q.limit(limit).offset(offset)))

@@ -21,6 +21,7 @@ from compound.kit.errors import AppError
 from compound.kit.forms import FormDep, FormProblem, optional, parse_date, parse_datetime, parse_int, required
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
+from compound.kit.pagination import Window, page_links, page_number
 from compound.kit.params import IdPath
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import flash, render
@@ -32,7 +33,15 @@ from meters.labels import LABELS
 from meters.models import Meter, MeterStatus, ReadingSource
 from meters.quantity import fmt
 from meters.readings.history import HistoryRow, meter_facts, meter_history, monthly_use, replacement_chain
-from meters.readings.round_sheet import Place, building_meters, round_sheet, sheet_meter_ids, sheet_place
+from meters.readings.round_sheet import (
+    Place,
+    SheetRow,
+    building_meters,
+    round_sheet,
+    sheet_meter_ids,
+    sheet_place,
+    zone_buildings,
+)
 from meters.readings.service import estimate_reading, load_states, record_reading
 from meters.readings.validation import CONFIRMABLE, Code
 from meters.register import seals
@@ -123,6 +132,9 @@ def _sheet_page(
     rows = round_sheet(session, compound=compound, building_id=place.building_id, zone_id=place.zone_id, now=now)
     results = results or {}
     unread = sum(1 for r in rows if not r.read_this_month)
+    zone_page: dict[str, Any] = {}
+    if place.zone_id is not None:  # a zone's sheet can hold a whole living area: a page of it at a time
+        rows, zone_page = _zone_sheet_page(request, session, compound, place, rows)
     return render(
         request,
         "meters/round_sheet.html",
@@ -136,9 +148,41 @@ def _sheet_page(
             "error": error,
             "unread": unread,
             "css_labels": _sheet_labels(),
+            "action": place.path + (f"?{request.url.query}" if request.url.query else ""),
+            **zone_page,
         },
         status_code=status_code,
     )
+
+
+ZONE_SHEET_PAGE = 40
+
+
+def _zone_sheet_page(
+    request: Request, session: Session, compound: Compound, place: Place, rows: list[SheetRow]
+) -> tuple[list[SheetRow], dict[str, Any]]:
+    """One page of a zone's sheet, filtered by building, utility and serial or location (?building_id, ?utility,
+    ?q, ?page), in walking order; with the filter form and the pager the template shows."""
+    args = request.query_params
+    building, utility, q = args.get("building_id", ""), args.get("utility", ""), args.get("q", "").strip()[:64]
+    buildings = zone_buildings(session, compound=compound, zone_id=place.zone_id)
+    if building.isdigit() and int(building) in dict(buildings):
+        in_building = sheet_meter_ids(session, compound=compound, building_id=int(building))
+        rows = [r for r in rows if r.meter_id in in_building]
+    if utility in ("water", "electricity"):
+        rows = [r for r in rows if r.utility == utility]
+    if q:
+        rows = [r for r in rows if q.lower() in r.serial.lower() or q.lower() in r.location.lower()]
+    number = page_number(args.get("page", ""))
+    start = (number - 1) * ZONE_SHEET_PAGE
+    window = Window(rows=rows[start : start + ZONE_SHEET_PAGE], total=len(rows), limit=ZONE_SHEET_PAGE, offset=start)
+    params = {"building_id": building, "utility": utility, "q": q}
+    filters = [
+        ("building_id", _("Building"), [(str(bid), name) for bid, name in buildings], building),
+        ("utility", _("Utility"), [(u, _(LABELS[u])) for u in ("water", "electricity")], utility),
+        ("q", _("Serial or location"), None, q),
+    ]
+    return window.rows, {"filters": filters, "pager": page_links(request.url.path, params, window, page=number)}
 
 
 def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
@@ -154,7 +198,7 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     typed = {mid: v for mid, v in typed.items() if v}
     if not typed:
         flash(request, _("Nothing was saved: no reading was typed."), "error")
-        return RedirectResponse(place.path, status_code=303)
+        return RedirectResponse(_here(request, place), status_code=303)
     meters = session.exec(select(Meter).where(Meter.compound_id == compound.id, Meter.id.in_(list(typed))))
     results = {}
     for meter in meters:
@@ -162,7 +206,7 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
     saved = sum(1 for r in results.values() if r.status == "saved")
     if saved == len(results):
         flash(request, ngettext("%(num)s reading saved.", "%(num)s readings saved.", saved))
-        return RedirectResponse(place.path, status_code=303)
+        return RedirectResponse(_here(request, place), status_code=303)
     # Some saved and some not is a success that needs attention (200: what was saved is committed); none saved is
     # a refusal (422: nothing is committed).
     return _sheet_page(
@@ -175,6 +219,11 @@ def _save_sheet(request: Request, session: Session, compound: Compound, place: P
         results=results,
         status_code=200 if saved else 422,
     )
+
+
+def _here(request: Request, place: Place) -> str:
+    """The sheet's page the form was posted from (a zone sheet's filters and page are in its address)."""
+    return place.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _save_one(

@@ -255,3 +255,9 @@ def building_meters(session: Session, *, compound_id: int, building_id: int) -> 
         .order_by(M.walk_order, M.serial)
     )
     return [BuildingMeter(*row) for row in session.execute(q)]
+
+
+def zone_buildings(session: Session, *, compound: Compound, zone_id: int | None) -> list[tuple[int, str]]:
+    """The buildings of a zone, by name (a zone sheet's filter)."""
+    q = sa.select(B.id, B.name).where(B.compound_id == compound.id, B.zone_id == zone_id).order_by(B.name)
+    return [(bid, name) for bid, name in session.execute(q)]

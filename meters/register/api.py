@@ -6,13 +6,14 @@ service, return.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import gettext as _
-from compound.kit.params import Offset, PlausibleDate, RefId
+from compound.kit.pagination import Limit, Offset, Page, next_link, paged
+from compound.kit.params import PlausibleDate, RefId
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.register.deps import CompoundDep
 from meters.deps import MeterDep, SealDep, TransformerDep, UnmeteredDep
@@ -46,8 +47,9 @@ CREATED = {"status_code": status.HTTP_201_CREATED}
 # Meters
 
 
-@router.get("/meters", dependencies=[Require(Perm.register_view)], response_model=list[MeterRead])
+@router.get("/meters", dependencies=[Require(Perm.register_view)], response_model=Page[MeterRead])
 def list_meters(
+    request: Request,
     session: SessionDep,
     compound: CompoundDep,
     utility: Utility | None = None,
@@ -56,20 +58,30 @@ def list_meters(
     zone_id: RefId = None,
     account_id: RefId = None,
     status: MeterStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    serial: Annotated[str | None, Query(max_length=64, description="This serial, whatever its case.")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="Serial or location containing this.")] = None,
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> object:
-    return service.list_meters(
-        session,
-        compound=compound,
-        utility=utility,
-        role=role,
-        building_id=building_id,
-        zone_id=zone_id,
-        account_id=account_id,
-        status=status,
-        limit=limit,
-        offset=offset,
+    """A page of the compound's meters by serial: `total` counts them all, `next` is the next page's address."""
+    filters = {
+        "utility": utility,
+        "role": role,
+        "building_id": building_id,
+        "zone_id": zone_id,
+        "account_id": account_id,
+        "status": status,
+        "serial": serial,
+        "q": q,
+    }
+    query = service.meters_query(compound=compound, **filters)
+    window = paged(session, query, limit=limit, offset=offset)
+    return Page[MeterRead](
+        items=[MeterRead.model_validate(m) for m in window.rows],
+        total=window.total,
+        limit=window.limit,
+        offset=window.offset,
+        next=next_link(request.url.path, window, **{k: getattr(v, "value", v) for k, v in filters.items()}),
     )
 
 

@@ -5,6 +5,8 @@ a rule's figures) are the services'; a refusal comes back on the form beside the
 The forms use the kit's form kit and template (compound/kit/forms.py, form.html).
 """
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -15,6 +17,7 @@ from compound.kit.forms import (
     FormDep,
     FormField,
     FormPage,
+    FormProblem,
     choices,
     here,
     parse_changes,
@@ -27,6 +30,8 @@ from compound.kit.forms import (
 )
 from compound.kit.i18n import N_, ngettext
 from compound.kit.i18n import gettext as _
+from compound.kit.pagination import page_links, page_number, paged
+from compound.kit.params import MAX_ID
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register import service as register
@@ -100,10 +105,14 @@ def _upstream_options(
     ]
 
 
+def _account_label(code: str, name: str) -> str:
+    return f"{code} · {name}"
+
+
 def _place_options(session: Session, compound: Compound) -> tuple[list, list, list]:
     accounts = register.list_accounts(session, compound=compound, limit=register.MAX_PAGE)
     return (
-        [(str(a.id), f"{a.code} · {a.name}") for a in accounts],
+        [(str(a.id), _account_label(a.code, a.name)) for a in accounts],
         [(str(b.id), b.name) for b in register.list_buildings(session, compound=compound)],
         [(str(z.id), z.name) for z in register.list_zones(session, compound=compound)],
     )
@@ -123,7 +132,13 @@ def _meter_fields(session: Session, compound: Compound, utility: Utility, meter:
         FormField("serial", _("Serial"), required=True, maxlength=64),
         FormField("location", _("Location"), maxlength=200, empty=""),
         FormField("role", _("Role"), kind="select", required=True, options=choices(MeterRole, LABELS)),
-        FormField("account_id", _("Account"), kind="select", options=accounts, hint=_("Billing meters only.")),
+        FormField(
+            "account_id",
+            _("Account"),
+            kind="search",
+            options=accounts,
+            hint=_("Billing meters only: type the account's code or name and pick it."),
+        ),
         FormField("parent_id", _("Parent meter"), kind="select", options=parents),
     ]
     if utility is Utility.electricity:
@@ -176,6 +191,18 @@ def _confirm_multiplier_field(meter: Meter, count: int) -> FormField:
     )
 
 
+def _with_account_id(session: Session, compound: Compound, page: FormPage) -> FormPage:
+    """The form with the account typed or picked ("H-1-101 · 张三", or just the code) as its id, for the schema."""
+    text = page.values.get("account_id", "")
+    if not text:
+        return page
+    code = text.split(" · ", 1)[0].strip()
+    account = register.find_account(session, compound=compound, code=code)
+    if account is None:
+        raise FormProblem(_("There is no account with code %(code)s.", code=code[:40]), field="account_id")
+    return replace(page, values={**page.values, "account_id": str(account.id)})
+
+
 def _meters_back(request: Request, compound: Compound) -> str:
     return path(request, "register_meters", compound_id=compound.id)
 
@@ -201,11 +228,36 @@ def _new_meter_form(request: Request, session: Session, compound: Compound, util
     )
 
 
+PAGE_SIZE = 30  # about five screens of cards on a phone
+
+
+def _row_id(text: str) -> int | None:
+    """A filter's id from the address; anything else is no filter."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
 @router.get("/c/{compound_id}/register/meters", name="register_meters", dependencies=VIEW)
-def meters_list(request: Request, session: SessionDep, compound: CompoundDep, utility: str = "") -> Response:
+def meters_list(
+    request: Request,
+    session: SessionDep,
+    compound: CompoundDep,
+    utility: str = "",
+    building_id: str = "",
+    zone_id: str = "",
+    q: str = "",
+    page: str = "",
+) -> Response:
     chosen = Utility(utility) if utility in Utility.__members__ else None
-    meters = service.list_meters(session, compound=compound, utility=chosen, limit=register.MAX_PAGE)
-    every = meters if chosen is None else service.list_meters(session, compound=compound, limit=register.MAX_PAGE)
+    q = q.strip()[:64]
+    number = page_number(page)
+    query = service.meters_query(
+        compound=compound, utility=chosen, building_id=_row_id(building_id), zone_id=_row_id(zone_id), q=q or None
+    )
+    window = paged(session, query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    meters = window.rows
+    buildings = register.list_buildings(session, compound=compound)
+    zones = register.list_zones(session, compound=compound)
+    params = {"utility": chosen.value if chosen else "", "building_id": building_id, "zone_id": zone_id, "q": q}
     return render(
         request,
         "meters/register_meters.html",
@@ -214,9 +266,17 @@ def meters_list(request: Request, session: SessionDep, compound: CompoundDep, ut
             "labels": LABELS,
             "meters": meters,
             "utility": chosen.value if chosen else "",
-            "serials": {m.id: m.serial for m in every},
+            "serials": service.serials_of(session, compound=compound, ids={m.parent_id for m in meters}),
             "transformer_names": {t.id: t.name for t in transformers.list_transformers(session, compound=compound)},
-            "building_names": {b.id: b.name for b in register.list_buildings(session, compound=compound)},
+            "building_names": {b.id: b.name for b in buildings},
+            "filters": [
+                ("utility", _("Utility"), choices(Utility, LABELS), params["utility"]),
+                ("building_id", _("Building"), [(str(b.id), b.name) for b in buildings], building_id),
+                ("zone_id", _("Zone"), [(str(z.id), z.name) for z in zones], zone_id),
+                ("q", _("Serial or location"), None, q),
+            ],
+            "pager": page_links(request.url.path, params, window, page=number),
+            "filtered": any(params.values()),
         },
     )
 
@@ -235,7 +295,8 @@ def create_meter(
     page.values = read_values(form, page.fields)
 
     def save() -> tuple[str, str]:
-        meter = service.create_meter(session, compound=compound, data=parse_new(MeterCreate, page, utility=chosen))
+        data = parse_new(MeterCreate, _with_account_id(session, compound, page), utility=chosen)
+        meter = service.create_meter(session, compound=compound, data=data)
         return _("Meter %(serial)s added.", serial=meter.serial), _meter_path(compound, meter.id)
 
     return submit(request, session, page, compound, save)
@@ -257,6 +318,10 @@ def _meter_edit_form(request: Request, session: Session, compound: Compound, met
 def edit_meter(request: Request, session: SessionDep, compound: CompoundDep, meter: MeterDep) -> Response:
     page = _meter_edit_form(request, session, compound, meter)
     page.values = row_values(meter, page.fields)
+    if meter.account_id is not None and (
+        account := register.get_account_or_none(session, compound=compound, account_id=meter.account_id)
+    ):
+        page.values["account_id"] = _account_label(account.code, account.name)
     return show_form(request, page, compound)
 
 
@@ -268,7 +333,8 @@ def update_meter(
     page.values = read_values(form, page.fields)
 
     def save() -> tuple[str, str]:
-        service.update_meter(session, compound=compound, meter=meter, data=parse_changes(MeterUpdate, page, meter))
+        data = parse_changes(MeterUpdate, _with_account_id(session, compound, page), meter)
+        service.update_meter(session, compound=compound, meter=meter, data=data)
         return _("Meter %(serial)s saved.", serial=meter.serial), _meter_path(compound, meter.id)
 
     return submit(request, session, page, compound, save)

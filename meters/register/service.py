@@ -19,8 +19,8 @@ from compound.audit import service as audit
 from compound.kit import clock, lookups
 from compound.kit.i18n import gettext as _
 from compound.kit.i18n import ngettext
-from compound.register.models import Compound
-from compound.register.service import changes, fields_of, page, unique_fallback
+from compound.register.models import Building, Compound
+from compound.register.service import changes, contains, fields_of, page, unique_fallback
 from meters.errors import MeterError, MultiplierNeedsConfirming
 from meters.models import Meter, MeterRole, MeterStatus, Reading, Utility
 from meters.register.lookups import check_serial_free, serial_taken
@@ -152,6 +152,44 @@ def get_meter(session: Session, *, compound: Compound, meter_id: int) -> Meter |
     return lookups.get(session, Meter, compound_id=compound.id, id=meter_id)
 
 
+def meters_query(
+    *,
+    compound: Compound,
+    utility: Utility | None = None,
+    role: MeterRole | None = None,
+    building_id: int | None = None,
+    zone_id: int | None = None,
+    account_id: int | None = None,
+    status: MeterStatus | None = None,
+    serial: str | None = None,
+    q: str | None = None,
+) -> sa.Select:
+    """The compound's meters by serial, filtered by whatever is given.
+
+    serial: that serial, whatever its case. q: serial or location containing the text, whatever its case.
+    zone_id: the meters of the zone, directly or through their building.
+    """
+    query = select(Meter).where(Meter.compound_id == compound.id)
+    for column, value in (
+        (Meter.utility, utility),
+        (Meter.role, role),
+        (Meter.building_id, building_id),
+        (Meter.account_id, account_id),
+        (Meter.status, status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if zone_id is not None:
+        b = Building.__table__.c
+        in_zone = sa.select(b.id).where(b.compound_id == compound.id, b.zone_id == zone_id)
+        query = query.where(sa.or_(Meter.zone_id == zone_id, Meter.building_id.in_(in_zone)))
+    if serial:
+        query = query.where(sa.func.lower(Meter.serial) == sa.func.lower(serial))
+    if q:
+        query = query.where(sa.or_(contains(Meter.serial, q), contains(Meter.location, q)))
+    return query.order_by(Meter.serial, Meter.id)
+
+
 def list_meters(
     session: Session,
     *,
@@ -165,20 +203,29 @@ def list_meters(
     limit: int = 500,
     offset: int = 0,
 ) -> list[Meter]:
-    """The compound's meters by serial, filtered by whatever is given."""
-    q = select(Meter).where(Meter.compound_id == compound.id)
-    for column, value in (
-        (Meter.utility, utility),
-        (Meter.role, role),
-        (Meter.building_id, building_id),
-        (Meter.zone_id, zone_id),
-        (Meter.account_id, account_id),
-        (Meter.status, status),
-    ):
-        if value is not None:
-            q = q.where(column == value)
+    """The compound's meters by serial, filtered by whatever is given (every one up to limit: for pickers)."""
+    q = meters_query(
+        compound=compound,
+        utility=utility,
+        role=role,
+        building_id=building_id,
+        zone_id=zone_id,
+        account_id=account_id,
+        status=status,
+    )
     limit, offset = page(limit, offset)
-    return list(session.exec(q.order_by(Meter.serial, Meter.id).limit(limit).offset(offset)))
+    return list(session.exec(q.limit(limit).offset(offset)))
+
+
+def serials_of(session: Session, *, compound: Compound, ids: set[int | None]) -> dict[int, str]:
+    """The serials of these meters (the parents a page of the list names)."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Meter.id, Meter.serial).where(Meter.compound_id == compound.id, Meter.id.in_(wanted))
+    )
+    return {mid: serial for mid, serial in rows}
 
 
 def chain_ids(session: Session, *, compound: Compound, meter: Meter) -> list[int]:

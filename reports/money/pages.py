@@ -4,10 +4,11 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.kit import i18n
 from compound.kit.errors import AppError, InvalidInput
 from compound.kit.i18n import gettext as _
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
@@ -18,6 +19,7 @@ from reports.money import views
 from reports.money.dashboard import dashboard
 from reports.money.labels import cause_label, total_label, utility_label
 from reports.money.output import warning_text
+from reports.money.report import report_html
 from reports.money.service import compound_money
 from reports.periods import add_months, month
 
@@ -119,3 +121,19 @@ def dashboard_page(request: Request, session: SessionDep, compound: CompoundDep,
     context = {"compound": compound, "period": span, "d": data, "cached": cached, "charts": views.CHARTS,
                "change": change, "money": money_s, "warnings": warnings, **_neighbours(span), **HELPERS}  # fmt: skip
     return render(request, "reports/money/dashboard.html", context)
+
+
+@router.get("/c/{compound_id}/report", name="money_report", dependencies=VIEW)
+def report_page(
+    request: Request, session: SessionDep, compound: CompoundDep, period: str = "", lang: str = ""
+) -> Response:
+    """The leadership's monthly report as one print-ready HTML page (the reader's language, or ?lang=zh|en)."""
+    span = views.choose(session, compound, period)
+    if not span.is_month:
+        raise InvalidInput(_("The report is of one month (2025-03)."), field="period")
+    chosen = {"zh": "zh_Hans", "en": "en"}.get(lang)
+    if lang and chosen is None:
+        raise InvalidInput(_("The language is zh or en, not “%(text)s”.", text=lang), field="lang")
+    if chosen:
+        i18n.set_locale(chosen)
+    return HTMLResponse(report_html(session, compound=compound, period=span))

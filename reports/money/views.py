@@ -71,7 +71,7 @@ def chart(session: Session, compound: Compound, name: str, period: Period, utili
     if name == "collection":
         months = series.trend(session, compound=compound, utility="combined", last=period)
         points = [(m, _pct(w.own_collection_efficiency), _pct(w.efficiencies.collection_efficiency)) for m, w in months]
-        classes = [(_class_label(c), pct) for c, pct in series.collection_by_class(session, compound=compound,
+        classes = [(class_label(c), pct) for c, pct in series.collection_by_class(session, compound=compound,
                                                                                    period=period)]  # fmt: skip
         return charts.collection(points, classes, title=heading)
     if name == "ageing":
@@ -85,7 +85,7 @@ def _pct(fraction: Decimal | None) -> Decimal | None:
     return None if fraction is None else fraction * 100
 
 
-def _class_label(code: str) -> str:
+def class_label(code: str) -> str:
     return _("Official use (finance bureau)") if code == "official_use" else (code or _("No class"))
 
 

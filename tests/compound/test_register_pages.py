@@ -358,7 +358,7 @@ def test_billing_meter_is_added_under_a_check_meter(client, session, c):
         client,
         f"/c/{c.id}/register/meters/new?utility=water",
         meter_form(
-            account_id=str(a.id),
+            account_id=a.code,
             parent_id=str(check.id),
             building_id=str(b.id),
             walk_order="3",

@@ -52,7 +52,7 @@ def test_meter_is_created_read_listed_and_patched(client, session, c, api):
     )
     assert (flat["parent_id"], flat["dials"], flat["multiplier"], flat["status"]) == (master["id"], 5, 1, "active")
     assert client.get(f"{api}/meters/{flat['id']}").json()["serial"] == "W-1-101"
-    listed = client.get(f"{api}/meters", params={"role": "billing", "account_id": acc.id}).json()
+    listed = client.get(f"{api}/meters", params={"role": "billing", "account_id": acc.id}).json()["items"]
     assert [m["id"] for m in listed] == [flat["id"]]
     r = client.patch(f"{api}/meters/{flat['id']}", json={"location": "Stairwell, ground floor", "walk_order": 3})
     assert r.status_code == 200 and r.json()["location"] == "Stairwell, ground floor" and r.json()["walk_order"] == 3
@@ -303,9 +303,8 @@ def test_replacement_returns_both_meters(client, session, c, api, frozen_now):
         m.id,
         "2026-11-01",
     )
-    assert (
-        client.get(f"{api}/meters", params={"status": "active", "utility": "electricity"}).json()[0]["id"] == new["id"]
-    )
+    active = client.get(f"{api}/meters", params={"status": "active", "utility": "electricity"}).json()["items"]
+    assert active[0]["id"] == new["id"]
 
 
 def test_refused_final_reading_is_422_with_its_problems(client, session, c, api, frozen_now):

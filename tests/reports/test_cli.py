@@ -130,3 +130,15 @@ def test_quick_balance_refusals_name_the_key_in_the_readers_language(tmp_path, m
     i18n.set_locale("zh_Hans")
     r = CliRunner().invoke(app, ["balance", "water", "--from", str(f)], env={**ENV, "COMPOUND_LOCALE": "zh_Hans"})
     assert r.exit_code == 1 and r.output.startswith("system_input: ") and "不能为负" in r.output
+
+
+def test_report_writes_the_leaders_month_in_chinese_and_english(code, tmp_path):
+    out = tmp_path / "report.html"
+    r = run("report", "2025-04", "--out", str(out), "--compound", code)
+    assert r.exit_code == 0, r.output
+    html = out.read_text(encoding="utf-8")
+    assert "水电月度报告" in html and html.count("<svg") == 5
+    r = run("report", "2025-04", "--out", str(out), "--compound", code, "--lang", "en")
+    assert r.exit_code == 0 and "Water and electricity: monthly report" in out.read_text(encoding="utf-8")
+    bad = run("report", "2025-Q2", "--out", str(out), "--compound", code)
+    assert bad.exit_code == 1 and "period:" in bad.output
