@@ -1,5 +1,8 @@
 """What billing (tariffs, bill runs, bills, adjustments; payments and collections later) adds to the shell."""
 
+from billing.collections.jobs import COLLECTION_RUN
+from billing.collections.models import MODELS as COLLECTION_MODELS
+from billing.collections.models import CollectionContact, CollectionLevel, CollectionPolicy
 from billing.models import (
     Bill,
     BillAdjustment,
@@ -58,6 +61,8 @@ CONTRIBUTES = Contribution(
         PayrollRow,
         FundingRequest,
         FundingItem,
+        # billing/collections: policies and levels, cases, actions, contacts
+        *COLLECTION_MODELS,
     ),
     # Bills and their lines are written set-based by the run and are reproducible from readings × tariff;
     # what a person decides is audited: tariffs, classes, household sizes, settings, periods, adjustments.
@@ -76,12 +81,23 @@ CONTRIBUTES = Contribution(
         PaymentReversal: "payment_reversal",
         PayrollEnrolment: "payroll_enrolment",
         FundingRequest: "funding_request",
+        CollectionPolicy: "collection_policy",
+        CollectionLevel: "collection_level",
+        CollectionContact: "collection_contact",
     },
-    routers=("billing.api", "billing.pages", "billing.payments.api", "billing.payments.pages"),
+    routers=(
+        "billing.api",
+        "billing.pages",
+        "billing.payments.api",
+        "billing.payments.pages",
+        "billing.collections.pages",
+    ),
+    jobs=(COLLECTION_RUN,),
     commands={
         "bills": "billing.cli:bills_app",
         "tariffs": "billing.cli:tariffs_app",
         "payments": "billing.payments.cli:payments_app",
+        "collections": "billing.collections.cli:collections_app",
     },
     templates=folder(__file__, "templates"),
     locale=folder(__file__, "locale"),

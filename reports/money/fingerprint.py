@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from billing.models import Bill, BillAdjustment, BillingPeriod
+from billing.payments.models import Payment, PaymentAllocation, PaymentReversal
 from compound.audit.models import AuditEntry
 from compound.kit import clock
 from compound.register.models import Compound
@@ -95,11 +96,7 @@ def _ledger(session: Session, compound_id: int, end: date) -> list[tuple]:
 
 
 def _payments(session: Session, compound_id: int, end: date) -> list[tuple]:
-    """The payments' rows (billing/payments), once that package's tables exist."""
-    try:
-        from billing.payments.models import Payment, PaymentAllocation, PaymentReversal
-    except ImportError:  # the payments package has not landed on this branch yet
-        return []
+    """Payments received before the end, their allocations, and every reversal."""
     pay, alloc, rev = Payment.__table__.c, PaymentAllocation.__table__.c, PaymentReversal.__table__.c
     received = sa.select(pay.id).where(pay.compound_id == compound_id, pay.received_on < end)
     return [

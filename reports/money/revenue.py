@@ -12,7 +12,7 @@ Bill amounts are Numeric: read into Decimal and added up here, never in SQLite's
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -84,7 +84,7 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
 
 
 def period_revenue(
-    session: Session, *, compound: Compound, utility: Utility, period: Period, as_of: datetime | None = None
+    session: Session, *, compound: Compound, utility: Utility, period: Period, as_of: date | None = None
 ) -> Revenue:
     """The period's bills and their collection, for one utility."""
     ids = period_ids(session, compound=compound, period=period)
@@ -108,6 +108,8 @@ def period_revenue(
         unpaid_units=owed[UNITS],
         unfunded_official_use=owed[OFFICIAL],
         unpaid_households=owed[HOUSEHOLDS],
-        collected_arrears=payments.arrears_collected(session, compound=compound, utility=utility, period=period),
+        collected_arrears=payments.arrears_collected(
+            session, compound=compound, utility=utility, period=period, as_of=as_of
+        ),
         billed_estimated=_estimated(session, compound, bill_ids),
     )

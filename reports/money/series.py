@@ -17,13 +17,9 @@ from compound.register.models import Account, Compound
 from meters.models import Utility
 from reports.formulas.numbers import ZERO, ratio
 from reports.money import payments
-from reports.money.revenue import who_owes
 from reports.money.service import PeriodMoney, period_money
 from reports.money.waterfall import Waterfall, combine
 from reports.periods import Period, add_months, months_ending
-
-AGE_BUCKETS = ("0–30", "31–60", "61–90", "91–180", "180+")
-AGE_LIMITS = (30, 60, 90, 180)
 
 
 def money_months(
@@ -105,21 +101,6 @@ def collection_by_class(session: Session, *, compound: Compound, period: Period)
         totals[0] += b.amount
         totals[1] += paid.get(b.id, ZERO)
     return [(name, _pct(v[1], v[0])) for name, v in sorted(billed.items())]
-
-
-def ageing(session: Session, *, compound: Compound, as_of: date) -> dict[str, list[Decimal]]:
-    """What is owed on the day by who owes it (units, official use, households) and days past the due date."""
-    bills = [b for b in issued_bills(session, compound=compound) if b.issued_on <= as_of]
-    paid = payments.allocated_to(session, compound=compound, bill_ids=[b.id for b in bills], as_of=as_of)
-    out = {group: [ZERO] * len(AGE_BUCKETS) for group in ("unpaid_units", "unfunded_official_use", "unpaid_households")}
-    for b in bills:
-        rest = b.amount - paid.get(b.id, ZERO)
-        if rest <= 0:
-            continue
-        days = (as_of - b.due_on).days
-        bucket = next((i for i, limit in enumerate(AGE_LIMITS) if days <= limit), len(AGE_LIMITS))
-        out[who_owes(b.official_use, b.consumer_kind)][bucket] += rest
-    return out
 
 
 def unfunded_months(

@@ -8,7 +8,7 @@ cost per unit (reports/money/charges.py), the bills and the ledger what was bill
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -73,7 +73,7 @@ def period_money(
     utility: Utility,
     period: Period,
     balance: PeriodBalance | None = None,
-    as_of: datetime | None = None,
+    as_of: date | None = None,
 ) -> PeriodMoney:
     """One utility's waterfall over the period (the balance is computed unless given)."""
     b = balance or period_balance(session, compound=compound, utility=utility, period=period, summary=True)
@@ -103,9 +103,7 @@ class CompoundMoney:
     combined: Waterfall
 
 
-def compound_money(
-    session: Session, *, compound: Compound, period: Period, as_of: datetime | None = None
-) -> CompoundMoney:
+def compound_money(session: Session, *, compound: Compound, period: Period, as_of: date | None = None) -> CompoundMoney:
     """Both utilities and the two together."""
     water = period_money(session, compound=compound, utility=Utility.water, period=period, as_of=as_of)
     power = period_money(session, compound=compound, utility=Utility.electricity, period=period, as_of=as_of)

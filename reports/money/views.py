@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from billing.ledger.ageing import BUCKETS, AgeBy
+from billing.ledger.ageing import ageing as ledger_ageing
 from compound.kit.errors import InvalidInput
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
@@ -14,7 +16,7 @@ from reports import charts as balance_charts
 from reports.balance.service import default_period, monthly_series
 from reports.money import charts, series
 from reports.money.events import maintenance_events
-from reports.money.labels import cause_label, utility_label
+from reports.money.labels import utility_label
 from reports.money.service import compound_money, period_money
 from reports.periods import Period, months_ending, parse_period
 
@@ -75,9 +77,9 @@ def chart(session: Session, compound: Compound, name: str, period: Period, utili
                                                                                    period=period)]  # fmt: skip
         return charts.collection(points, classes, title=heading)
     if name == "ageing":
-        owed = series.ageing(session, compound=compound, as_of=period.end - timedelta(days=1))
-        groups = [(cause_label(code), values) for code, values in owed.items()]
-        return charts.ageing(list(series.AGE_BUCKETS), groups, title=heading)
+        rows = ledger_ageing(session, compound=compound, as_of=period.end - timedelta(days=1), by=AgeBy.customer_class)
+        groups = [(r.name or class_label(""), r.buckets) for r in rows]
+        return charts.ageing([label for label, _days in BUCKETS], groups, title=heading)
     return charts.unfunded(series.unfunded_months(session, compound=compound, last=period), title=heading)
 
 

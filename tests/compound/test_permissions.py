@@ -254,6 +254,18 @@ EXPECTED: dict[str, frozenset[Role | str] | str] = {
     f"POST {P}/payroll/{{batch_id}}/confirm": FINANCE,
     f"POST {P}/funding": FINANCE,
     f"POST {P}/funding/{{request_id}}/receive": FINANCE,
+    # Collections: finance chases and records outcomes, managers see (the README's "collections")
+    f"GET {P}/collections": REPORTS,
+    f"GET {P}/collections/calls": REPORTS,
+    f"GET {P}/collections/visits": REPORTS,
+    f"GET {P}/collections/letters": REPORTS,
+    f"GET {P}/collections/letters/print": REPORTS,
+    f"GET {P}/collections/key-defaulters": REPORTS,
+    f"GET {P}/collections/policies": REPORTS,
+    f"POST {P}/collections/tasks/{{action_id}}/outcome": FINANCE,
+    f"POST {P}/collections/letters/sent": FINANCE,
+    f"POST {P}/collections/policies": FINANCE,
+    f"POST {P}/collections/policies/{{policy_id}}": FINANCE,
     # Findings and work orders: maintenance and finance act on them, managers see them
     f"GET {C}/findings": FINDINGS,
     f"POST {C}/findings": ORDERS,

@@ -36,6 +36,7 @@ def issue(session, compound, account, amount, quantity, *, month: date, official
     period = billing_period(session, compound, month)
     bill = Bill(compound_id=compound.id, period_id=period.id, account_id=account.id, payer_id=account.id,
                 utility=utility, status="issued", quantity=D(quantity), amount=D(amount), official_use=official,
+                issued_at=local(date(month.year, month.month, 28), 9),
                 due_on=date(month.year, month.month, 28))  # fmt: skip
     session.add(bill)
     session.flush()
@@ -52,6 +53,14 @@ def account(session, compound, code: str, kind: str = "office") -> Account:
     session.add(a)
     session.flush()
     return a
+
+
+def pay(session, compound, bill: Bill, amount: str, on: date):
+    """A cash payment of the bill's payer on the day, allocated to that bill first."""
+    from billing.payments.service import NewPayment, record_payment
+
+    return record_payment(session, compound=compound, data=NewPayment(payer_id=bill.payer_id, method="cash",
+                          amount=D(amount), received_on=on, bill_ids=(bill.id,)))  # fmt: skip
 
 
 def money_site(session) -> Built:

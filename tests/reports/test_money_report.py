@@ -16,14 +16,14 @@ def test_the_summary_says_the_loss_rate_the_largest_causes_the_arrears_and_the_b
     assert "The water loss rate is" in text and "percentage points" in text
     assert "Unmetered public water (landscaping, toilets, offices) 1,155.00 yuan (estimated)" in text
     assert [code for code, _a, _e in f.largest][0] == "unmetered_public_water" and len(f.largest) == 3
-    # The leaders' official use of January to March, 35.00 each, none funded (April's is billed in May).
-    assert "The finance bureau still owes 105.00 yuan" in text
+    # The leaders' official use of January to April, 35.00 each (issued on the 28th), none funded yet.
+    assert "The finance bureau still owes 140.00 yuan" in text
     i18n.set_locale("zh_Hans")
     try:
         zh = " ".join(summary(f))
     finally:
         i18n.set_locale("en")
-    assert "水损率" in zh and "财政局" in zh and "105.00" in zh
+    assert "水损率" in zh and "财政局" in zh and "140.00" in zh
 
 
 def test_the_report_is_one_self_contained_a4_document_with_its_font(session):

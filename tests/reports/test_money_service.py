@@ -7,6 +7,8 @@ from decimal import Decimal as D
 import pytest
 import sqlalchemy as sa
 
+from billing.models import Bill
+from compound.register.models import Account
 from meters.models import Utility
 from reports.models import UtilityBill
 from reports.money.charges import period_charges
@@ -132,3 +134,48 @@ def test_issued_bills_are_billed_and_their_unpaid_rest_goes_to_who_owes_it(sessi
         D("52.50"), D("73.50"), D("35.00"),
     )  # fmt: skip
     assert w.collected == 0 and closes(w)
+
+
+def test_payments_collect_the_periods_bills_and_arrears_stay_apart(session):
+    from reports.money.revenue import period_ids
+    from tests.reports.money_site import money_site, pay
+
+    site = money_site(session)
+    c = site.compound
+    bills = {
+        (b.account_id, b.period_id): b for b in session.exec(sa.select(Bill).where(Bill.compound_id == c.id)).scalars()
+    }
+    months = {m: period_ids(session, compound=c, period=parse_period(m))[0] for m in ("2025-01", "2025-04")}
+    f1 = session.exec(sa.select(Account).where(Account.compound_id == c.id, Account.code == "A-F1")).scalar_one()
+    office = session.exec(sa.select(Account).where(Account.compound_id == c.id, Account.code == "OFFICE")).scalar_one()
+    pay(session, c, bills[(f1.id, months["2025-04"])], "52.50", date(2025, 5, 10))  # April's, paid in May
+    pay(session, c, bills[(office.id, months["2025-01"])], "73.50", date(2025, 4, 15))  # January's, paid in April
+    april = period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-04")).waterfall
+    assert april.collected == D("52.50") and april.amount("unpaid_households") == 0
+    assert april.collected_arrears == D("73.50")  # January's bill, paid inside April: apart from April's own
+    assert closes(april) and sum(b.amount for b in april.causes) == april.utility_charges - april.collected
+    assert round(april.own_collection_efficiency * 100, 2) == D("32.61")  # 52.50 / 161.00
+    january = period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-01")).waterfall
+    assert january.amount("unpaid_units") == 0 and january.collected == D("73.50")
+    # Counted as of a day: on 30 April the May payment had not come in.
+    early = period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-04"),
+                         as_of=date(2025, 4, 30)).waterfall  # fmt: skip
+    assert early.collected == 0 and early.amount("unpaid_households") == D("52.50")
+
+
+def test_a_reversed_payment_is_unpaid_again(session):
+    from billing.payments.service import reverse_payment
+    from reports.money.revenue import period_ids
+    from tests.reports.money_site import money_site, pay
+
+    site = money_site(session)
+    c = site.compound
+    april = period_ids(session, compound=c, period=parse_period("2025-04"))[0]
+    bill = session.exec(sa.select(Bill).where(Bill.compound_id == c.id, Bill.period_id == april,
+                                              Bill.official_use.is_(True))).scalar_one()  # fmt: skip
+    payment = pay(session, c, bill, "35.00", date(2025, 5, 3))
+    assert period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-04")).waterfall.amount(
+        "unfunded_official_use") == 0  # fmt: skip
+    reverse_payment(session, compound=c, payment_id=payment.id, reason="wrong payer", on=date(2025, 5, 4))
+    w = period_money(session, compound=c, utility=Utility.water, period=parse_period("2025-04")).waterfall
+    assert w.amount("unfunded_official_use") == D("35.00") and closes(w)

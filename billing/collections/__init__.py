@@ -1,0 +1,1 @@
+"""Collections: chasing unpaid bills, level by level (policies, the daily run, tasks, letters, key defaulters)."""
