@@ -261,8 +261,35 @@ def _pct(part: Decimal, whole: Decimal, partial: bool = False) -> float | None:
     return None if not whole or partial else float(part * 100 / whole)
 
 
-def loss_rate(points: list[MonthPoint], *, utility: str, title: str = "") -> Chart:
-    """Non-revenue and real losses as % of the input, month by month; estimated months hollow."""
+@dataclass(frozen=True)
+class Annotation:
+    """Work done in a month (a leak repaired, meters sealed): a dashed line and its label on the loss-rate chart."""
+
+    month: str  # "2026-01"
+    label: str
+    day: str = ""  # "2026-01-08", for the CSV
+
+
+def _annotate(ax: Any, xs: list[int], points: list[MonthPoint], notes: list[Annotation]) -> None:
+    index = {p.month: x for x, p in zip(xs, points, strict=True)}
+    shown: dict[int, int] = {}
+    for note in notes:
+        x = index.get(note.month)
+        if x is None:
+            continue
+        level = shown.get(x, 0)
+        shown[x] = level + 1
+        ax.axvline(x, color=ESTIMATED_EDGE, linestyle="--", linewidth=0.9)
+        box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1}
+        _text(ax, x + 0.08, 0.97 - 0.09 * level, note.label, transform=ax.get_xaxis_transform(), fontsize=7,
+              va="top", color="#5b3d00", bbox=box)  # fmt: skip
+
+
+def loss_rate(
+    points: list[MonthPoint], *, utility: str, title: str = "", events: list[Annotation] | None = None
+) -> Chart:
+    """Non-revenue and real losses as % of the input, month by month; estimated months hollow; the work done
+    (reports/findings/events.py) as dashed lines."""
     fig = _figure(9.0, 3.8)
     rows = [["month", "system_input", "non_revenue", "real_losses", "non_revenue_pct", "real_losses_pct", "estimated",
              "partial"]]  # fmt: skip
@@ -287,10 +314,15 @@ def loss_rate(points: list[MonthPoint], *, utility: str, title: str = "") -> Cha
     ax.set_ylim(bottom=min([0.0, *(v for v in real if v is not None)]))
     _style(ax, title=title, ylabel="%")
     _legend(ax, loc="upper left")
+    _annotate(ax, xs, points, events or [])
     for p, a, b in zip(points, nrw, real, strict=True):
         rows.append([p.month, str(p.system_input), str(p.non_revenue), str(p.real_losses),
                      "" if a is None else f"{a:.2f}", "" if b is None else f"{b:.2f}", _yes(p.estimated),
                      _yes(p.partial)])  # fmt: skip
+    if events:
+        rows.append([])
+        rows.append(["event_date", "event"])
+        rows += [[e.day or e.month, e.label] for e in events]
     return Chart(fig, rows)
 
 

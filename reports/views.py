@@ -86,7 +86,8 @@ def chart(session: Session, compound: Compound, name: str, period: Period, utili
                               m.total["real_losses"], m.estimated, m.partial)
             for m in series
         ]  # fmt: skip
-        return charts.loss_rate(points, utility=utility.value, title=title(compound, utility, period, _("Loss rate")))
+        return charts.loss_rate(points, utility=utility.value, title=title(compound, utility, period, _("Loss rate")),
+                                events=_events(session, compound, series, utility))  # fmt: skip
     b = period_balance(session, compound=compound, utility=utility, period=period)
     if name == "iwa":
         what = _("Water balance") if utility is Utility.water else _("Electricity balance")
@@ -104,6 +105,16 @@ def chart(session: Session, compound: Compound, name: str, period: Period, utili
     return charts.zones_ranked(
         zone_rows(b), utility=utility.value, title=title(compound, utility, period, _("Zones by loss"))
     )
+
+
+def _events(session: Session, compound: Compound, series: list, utility: Utility) -> list[charts.Annotation]:
+    """The work orders done over the chart's months (a leak repaired, meters sealed, a meter replaced)."""
+    from reports.findings.events import events
+
+    if not series:
+        return []
+    found = events(session, compound.id, series[0].period.start, series[-1].period.end, utility=utility.value)
+    return [charts.Annotation(f"{e.on:%Y-%m}", e.label, e.on.isoformat()) for e in found]
 
 
 def page_context(b: PeriodBalance) -> dict[str, Any]:

@@ -203,7 +203,7 @@ def night_candidates(session: Session, b: PeriodBalance, s: FindingSettings) -> 
         }
         monthly = int(e.daily_leakage * MILLI * Decimal(MONTH_DAYS.numerator) / Decimal(MONTH_DAYS.denominator))
         out.append(
-            Candidate(FindingKind.night_flow_leak, f"test:{test.id}", basis, monthly, True, meter.id, meter.zone_id)
+            Candidate(FindingKind.night_flow_leak, f"meter:{meter.id}", basis, monthly, True, meter.id, meter.zone_id)
         )
     return out
 
@@ -229,7 +229,7 @@ def _uses(session: Session, compound: Compound, utility: str, start: date, end: 
 def _occupied_billing_meters(
     session: Session, compound: Compound, utility: str, start: date, end: date, history_start: date
 ) -> list[tuple[int, str, int | None, int | None]]:
-    """(id, serial, zone, building) of active billing meters installed before the history began, their account
+    """(id, serial, zone, building) of billing meters in service, installed before the history began, their account
     occupied the whole period (an office always; a household moved in before and not out)."""
     m, a = Meter.__table__.c, Account.__table__.c
     occupied = sa.or_(
@@ -248,7 +248,8 @@ def _occupied_billing_meters(
             m.compound_id == compound.id,
             m.utility == utility,
             m.role == MeterRole.billing.value,
-            m.status == MeterStatus.active.value,
+            # In service all the period (a meter since removed was in service until its removal).
+            sa.or_(m.status == MeterStatus.active.value, m.removed_date >= end),
             sa.or_(m.installed_date.is_(None), m.installed_date <= history_start),
             occupied,
         )

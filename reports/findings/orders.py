@@ -157,10 +157,38 @@ def _status(s: OrderStatus) -> str:
     return status_label(s.value)
 
 
+# Done, an order resolves its own finding and the open findings of these kinds on its meter (a repaired leak
+# resolves the balance's and the night flow's findings of the same leak).
+RESOLVES = {
+    OrderKind.repair_leak: {"zone_loss_high", "zone_loss_rising", "night_flow_leak", "unmetered_over"},
+    OrderKind.replace_meter: {"stopped_meter", "broken_seal", "check_exceeded", "utility_disagrees"},
+    OrderKind.seal_meter: {"broken_seal"},
+    OrderKind.test_meter: {"utility_disagrees", "check_exceeded"},
+    OrderKind.remove_unmetered_wiring: {"unmetered_over"},
+}
+
+
+def _resolved_by(session: Session, compound: Compound, order: WorkOrder) -> list[Finding]:
+    f = Finding.__table__.c
+    kinds = RESOLVES.get(OrderKind(order.kind), set())
+    ids = {order.finding_id} if order.finding_id is not None else set()
+    if order.meter_id is not None and kinds:
+        mine = sa.select(f.id).where(
+            f.compound_id == compound.id,
+            f.meter_id == order.meter_id,
+            f.kind.in_(sorted(kinds)),
+            f.status == FindingStatus.open.value,
+        )
+        ids |= set(session.execute(mine).scalars())
+    if not ids:
+        return []
+    q = sa.select(Finding).where(Finding.compound_id == compound.id, Finding.id.in_(sorted(ids)))
+    return list(session.execute(q).scalars())
+
+
 def _done(session: Session, compound: Compound, order: WorkOrder, error_pct: Decimal | None, by: str) -> None:
-    if order.finding_id is not None:
-        finding = session.get(Finding, order.finding_id)
-        if finding is not None and finding.status == FindingStatus.open:
+    for finding in _resolved_by(session, compound, order):
+        if finding.status == FindingStatus.open:
             finding.status = FindingStatus.resolved
             session.add(finding)
     if error_pct is not None:

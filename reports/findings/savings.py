@@ -6,7 +6,8 @@ register shows there as loss; for a zone, the check meter that meters it alone; 
 utility. The after window is the whole months after the month the work was done in, as far as the readings cover
 them (at most twelve). The before window is, where the readings reach back that far, the same calendar months
 a year earlier ("same months of the previous year": the same weather and the same heating season); otherwise
-the same number of whole months just before the month of the work ("adjacent equal windows"). Each window's
+the same number of whole months just before the month of the work ("adjacent equal windows"), none of them
+before the month the order's finding was first raised (the loss it targets was not there yet). Each window's
 loss per average month is its loss over its days × 30.4375; the saving is the difference, valued at the after
 window's average cost per unit. With fewer whole months after the work than the compound's
 `saving_min_months`, the saving is "not yet measurable".
@@ -21,22 +22,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from compound.kit.errors import AppError
 from compound.register.models import Compound, Zone
 from meters.models import Meter, MeterRole, Utility
 from reports.balance.service import PeriodBalance, default_period
-from reports.findings.models import OrderStatus, WorkOrder
+from reports.findings.models import Finding, OrderKind, OrderStatus, WorkOrder
 from reports.findings.service import Balances
 from reports.findings.settings import get_settings
 from reports.findings.worth import cost_per_unit, per_month_exact
-from reports.periods import Period, add_months, month
+from reports.periods import Period, add_months, month, parse_period
 
 MAX_MONTHS = 12
+# The work whose saving shows in a loss of the tree: a leak stops, a stopped meter registers again, wiring that
+# took power nobody metered is gone. A seal renewed or a meter tested changes no loss the meters can see.
+MEASURED = frozenset({OrderKind.repair_leak, OrderKind.replace_meter, OrderKind.remove_unmetered_wiring})
 SAME_MONTHS, ADJACENT = "same_months_previous_year", "adjacent_windows"
 
 
 @dataclass
 class Saving:
-    status: str  # "measured" or "not_yet"
+    status: str  # "measured", "not_yet", or "not_measured" (work whose saving no meter shows: a seal, a test)
     method: str = ""
     target: str = ""  # the serial of the node, or "" for every node of the utility
     utility: str = ""
@@ -125,6 +130,8 @@ def measure(session: Session, *, compound: Compound, order: WorkOrder, balances:
     target = session.get(Meter, node_id).serial if node_id is not None else ""
     if order.status != OrderStatus.done or order.done_date is None:
         return Saving("not_yet", target=target, utility=utility.value, reason="not_done")
+    if OrderKind(order.kind) not in MEASURED:
+        return Saving("not_measured", target=target, utility=utility.value, reason="kind")
     after = _after_months(balances, utility, order.done_date, node_id)
     if len(after) < get_settings(session, compound=compound).saving_min_months:
         return Saving("not_yet", target=target, utility=utility.value, months=len(after), reason="months")
@@ -132,7 +139,8 @@ def measure(session: Session, *, compound: Compound, order: WorkOrder, balances:
     method, before = SAME_MONTHS, [month(add_months(p.start, -12)) for p in after]
     before_loss = _window(balances, utility, before, node_id) if before[-1].start < work_month else None
     if before_loss is None:
-        method, before, before_loss = ADJACENT, *_adjacent(balances, utility, work_month, node_id, after)
+        first = _first_month(session, order)
+        method, before, before_loss = ADJACENT, *_adjacent(balances, utility, work_month, node_id, after, first)
     if before_loss is None:
         return Saving("not_yet", target=target, utility=utility.value, months=len(after), reason="before")
     after = after[: len(before)]
@@ -155,15 +163,34 @@ def measure(session: Session, *, compound: Compound, order: WorkOrder, balances:
     )
 
 
+def _first_month(session: Session, order: WorkOrder) -> date | None:
+    """The first month of the order's finding: before it the loss the order targets was not there yet."""
+    if order.finding_id is None:
+        return None
+    finding = session.get(Finding, order.finding_id)
+    if finding is None:
+        return None
+    first = json.loads(finding.basis or "{}").get("since") or finding.period_label
+    try:
+        return parse_period(first).start.replace(day=1)
+    except AppError:
+        return None
+
+
 def _adjacent(
-    balances: Balances, utility: Utility, work_month: date, node_id: int | None, after: list[Period]
+    balances: Balances,
+    utility: Utility,
+    work_month: date,
+    node_id: int | None,
+    after: list[Period],
+    first: date | None = None,
 ) -> tuple[list[Period], Fraction | None]:
     """As many whole measured months just before the work's month as there are after it (fewer if the readings
-    begin later), oldest first."""
+    begin later, or the order's finding was first raised later), oldest first."""
     before: list[Period] = []
     for k in range(1, len(after) + 1):
         p = month(add_months(work_month, -k))
-        if _loss(balances.get(utility, p), node_id) is None:
+        if (first is not None and p.start < first) or _loss(balances.get(utility, p), node_id) is None:
             break
         before.insert(0, p)
     if not before:

@@ -52,6 +52,8 @@ class Balances:
 
     def get(self, utility: Utility, period: Period, *, summary: bool = True) -> PeriodBalance:
         key = (utility, period.label, summary)
+        if summary and (utility, period.label, False) in self.cache:
+            return self.cache[(utility, period.label, False)]  # the full balance holds the summary's figures
         if key not in self.cache:
             self.cache[key] = period_balance(
                 self.session, compound=self.compound, utility=utility, period=period, summary=summary
@@ -100,10 +102,17 @@ def _same(session: Session, compound: Compound, kind: FindingKind, subject: str)
 
 
 def _done_after(session: Session, compound: Compound, finding: Finding) -> date | None:
+    """When the work that resolved the finding was done: its own order, or one on its meter that resolves its kind."""
+    from reports.findings.orders import RESOLVES
+
     w = WorkOrder.__table__.c
+    kinds = sorted(k.value for k, resolved in RESOLVES.items() if str(finding.kind) in resolved)
+    mine = w.finding_id == finding.id
+    if finding.meter_id is not None and kinds:
+        mine = sa.or_(mine, sa.and_(w.meter_id == finding.meter_id, w.kind.in_(kinds)))
     return session.execute(
         sa.select(sa.func.max(w.done_date)).where(
-            w.compound_id == compound.id, w.finding_id == finding.id, w.status == OrderStatus.done.value
+            w.compound_id == compound.id, w.status == OrderStatus.done.value, mine
         )
     ).scalar_one_or_none()
 

@@ -36,12 +36,15 @@ def allocations(
     session: Session, *, compound: Compound, bill_ids: list[int] | None, as_of: date | None = None
 ) -> list[Allocation]:
     """The live allocations as of the day (by default today) to these bills (None: to every bill)."""
-    live = live_allocations(compound.id, _as_of(compound, as_of)).add_columns(payment.c.received_on)
+    live = live_allocations(compound.id, _as_of(compound, as_of)).subquery("live")
+    q = sa.select(live.c.bill_id, live.c.fen, payment.c.received_on).join(
+        payment, sa.and_(payment.c.compound_id == compound.id, payment.c.id == live.c.payment_id)
+    )
     if bill_ids is not None:
         if not bill_ids:
             return []
-        live = live.where(bill.c.id.in_(bill_ids))
-    return [Allocation(bill_id, yuan(fen), on) for _payment, bill_id, fen, on in session.execute(live).all()]
+        q = q.where(live.c.bill_id.in_(bill_ids))
+    return [Allocation(bill_id, yuan(fen), on) for bill_id, fen, on in session.execute(q).all()]
 
 
 def allocated_to(

@@ -45,6 +45,10 @@ def test_a_leak_goes_from_finding_to_a_closed_order_with_its_saving(client_as, s
     assert plumber.get(f"/api/compounds/{cid}/findings/{finding['id']}").json()["status"] == "resolved"
     events = client_as("manager").get(f"/api/compounds/{cid}/events?start=2025-01-01&end=2026-01-01").json()
     assert [(e["date"], e["kind"]) for e in events] == [("2025-06-15", "leak_repaired")]
+    # The repair is on the 24-month loss-rate chart.
+    chart = client_as("finance").get(f"/c/{cid}/balance/charts/loss-rate.csv?period=2025-10&utility=water")
+    assert chart.status_code == 200 and "2025-06-15,Leak repaired" in chart.text
+    assert client_as("finance").get(f"/c/{cid}/balance/charts/loss-rate.png?period=2025-10").status_code == 200
 
 
 def test_maintenance_sees_its_orders_on_the_phone_list_and_closes_one(client_as, site):

@@ -21,6 +21,7 @@ from compound.shell.demo.billing import build_billing
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.collections import build_collections
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
+from compound.shell.demo.findings import build_findings
 from compound.shell.demo.plan import (
     BLOCKS,
     HouseholdPlan,
@@ -403,6 +404,7 @@ def build_demo(
     build_balance(session, demo=demo, households=register.households, seed=seed)
     # The bills come after the readings and the balance; payment history comes after the bills.
     build_billing(session, compound_id=demo.compound_id, households=register.households, on_progress=on_progress)
+    build_findings(session, compound_id=demo.compound_id, calendar=tree.calendar, seed=seed)
     # Last: the collection history is replayed from the bills and payments above (none yet: it does nothing).
     build_collections(session, compound_id=demo.compound_id, seed=seed)
     return demo

@@ -81,12 +81,24 @@ def points(node: MeterNode, meters: dict[str, MeterNode], times: RoundTimes) -> 
     out, cum = [Point(0, times.at(node, 0), 0)], 0
     for k in range(1, months + 1):
         if node.replacement and k == node.replacement.k:
-            cum += node.use[k] * node.replacement.before_permille // 1000
+            cum += registered(node, k)
             out.append(Point(k, node.replacement.at, cum, ReadingKind.final))
             break
-        cum += node.use[k]
+        cum += registered(node, k)
         out.append(Point(k, times.at(node, k), cum))
     return out
+
+
+def through(node: MeterNode, k: int) -> int:
+    """What flowed through the meter in month k (up to its replacement, in the month of it)."""
+    if node.replacement and k == node.replacement.k:
+        return node.use[k] * node.replacement.before_permille // 1000
+    return node.use[k]
+
+
+def registered(node: MeterNode, k: int) -> int:
+    """What of it the meter registered (a stopped meter: a trickle)."""
+    return through(node, k) * node.slow.get(k, 1000) // 1000
 
 
 def recorded_by_month(node: MeterNode, pts: list[Point], months: int) -> list[int]:

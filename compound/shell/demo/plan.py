@@ -77,6 +77,8 @@ class MeterNode:
     replacement: Replacement | None = None
     replaces: str | None = None  # serial of the meter this one replaced
     removed: date | None = None
+    # A meter that stopped: month k → the permille of its use it still registered (what it missed flowed on).
+    slow: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -575,9 +577,11 @@ def _special_events(
     for h, dials, start in ((picks[0], 4, 9_978_000), (picks[1], 4, 9_941_000), (picks[2], 5, 99_712_300)):
         node = meters[f"{'E' if dials == 5 else 'W'}-{h.flat}"]
         node.dials, node.start_milli = dials, start
-    # A water meter found with a cracked glass and a broken seal is replaced in June 2025.
+    # A water meter stops in March 2025 (its register barely moves while the flat is lived in); in June it is found
+    # with a cracked glass and a broken seal, and replaced.
     old = meters[f"W-{picks[3].flat}"]
     k = calendar.month_index(date(2025, 6, 1))
+    old.slow = {m: 15 for m in range(k - 3, k + 1)}
     at = (calendar.rounds[k - 1] + timedelta(days=16)).astimezone(TZ).replace(hour=14, minute=20)
     old.replacement = Replacement(
         k=k,
@@ -585,7 +589,7 @@ def _special_events(
         before_permille=520,
         new_serial=f"{old.serial}-2",
         new_start_milli=0,
-        note_final="表盘玻璃破裂、封签断开，拆旧表（末次读数）",
+        note_final="表计停走、表盘玻璃破裂、封签断开，拆旧表（末次读数）",
     )
     old.removed = at.date()
     new = MeterNode(
@@ -602,6 +606,7 @@ def _special_events(
             "children": [],
             "missed": set(),
             "estimated": set(),
+            "slow": {},
         }
     )
     meters[new.serial] = new

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from compound.shell.demo import consumption as c
 from compound.shell.demo import names
+from compound.shell.demo.chain import registered, through
 from compound.shell.demo.plan import HouseholdPlan, MeterNode, TreePlan, UnmeteredPlan
 from meters.models import MeterRole, UnmeteredCategory, Utility
 
@@ -163,6 +164,13 @@ def _assign_extras(plan: TreePlan, calendar: c.Calendar) -> None:
 
         return f
 
+    def missed_by(serial: str) -> Callable[[Recorded], list[int]]:
+        """What the stopped meters under it let through unregistered: it flows on as the block meter's loss."""
+        stopped = [n for n in plan.meters.values() if n.parent == serial and n.slow]
+        return lambda _recorded: (
+            [0] + [sum(through(n, k) - registered(n, k) for n in stopped if k in n.slow) for k in range(1, months)]
+        )
+
     def leak(_recorded: Recorded) -> list[int]:
         return [0] + [c.leak_milli(calendar.rounds[k - 1], calendar.rounds[k]) for k in range(1, months)]
 
@@ -178,8 +186,8 @@ def _assign_extras(plan: TreePlan, calendar: c.Calendar) -> None:
         "W-MAIN": extra("W-MAIN", plus=leak),
         "W-OFFICE": extra("W-OFFICE", permille=5),
         "W-LIVING": extra("W-LIVING", permille=4),
-        "W-B1": extra("W-B1", permille=6),
-        "W-B2": extra("W-B2", permille=6),
+        "W-B1": extra("W-B1", permille=6, plus=missed_by("W-B1")),
+        "W-B2": extra("W-B2", permille=6, plus=missed_by("W-B2")),
         "E-HV": extra("E-HV", permille=2, plus=transformers),
         "E-T1": extra("E-T1", permille=5, squared=True),
         "E-T2": extra("E-T2", permille=5, squared=True),
