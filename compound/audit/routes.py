@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from compound.audit import service
+from compound.audit import labels, service
 from compound.audit.schemas import AuditQuery, AuditRead
 from compound.auth.deps import PrincipalDep, Require
 from compound.auth.permissions import Perm
+from compound.kit import clock
 from compound.kit.export import csv_chunks
 from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
@@ -30,9 +31,12 @@ CSV_COLUMNS = [
 
 
 def _filter(principal: PrincipalDep, query: Annotated[AuditQuery, Depends()]) -> service.AuditFilter:
-    return service.AuditFilter(
-        compound_ids=principal.compound_ids, everything=principal.unrestricted, **query.model_dump()
-    )
+    # The page shows "计量表" or "meter" for what is stored as meter: the filter takes any of them.
+    asked = query.model_dump() | {
+        "object_type": labels.object_type_named(query.object_type),
+        "action": labels.action_named(query.action),
+    }
+    return service.AuditFilter(compound_ids=principal.compound_ids, everything=principal.unrestricted, **asked)
 
 
 FilterDep = Annotated[service.AuditFilter, Depends(_filter)]
@@ -57,10 +61,28 @@ def audit_page(
         AuditRead.model_validate(e)
         for e in service.list_entries(session, filter=audit_filter, limit=100, offset=offset)
     ]
+    zones = service.timezones(session, compound_ids={e.compound_id for e in entries})
+    default = clock.zone(audit_filter.timezone)
+
+    def local(entry: AuditRead) -> str:
+        """When, in the time of the entry's compound (entries of no compound: the compounds' usual zone)."""
+        return entry.at.astimezone(zones.get(entry.compound_id, default)).strftime("%Y-%m-%d %H:%M:%S")
+
     return render(
         request,
         "audit/list.html",
-        {"entries": entries, "f": audit_filter, "offset": offset, "query": request.url.query},
+        {
+            "entries": entries,
+            "f": audit_filter,
+            "offset": offset,
+            "query": request.url.query,
+            "local": local,
+            "action_label": labels.action_label,
+            "object_label": labels.object_label,
+            "field_label": labels.field_label,
+            "value_text": labels.value_text,
+            "typed": {"object_type": request.query_params.get("object_type", "")},
+        },
     )
 
 

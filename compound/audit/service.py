@@ -252,3 +252,14 @@ def iter_entries(session: Session, *, filter: AuditFilter, batch: int = 1000):
     """Every matching entry, streamed in batches (the CSV export)."""
     result = session.execute(_query(filter).execution_options(yield_per=batch))
     yield from result.scalars()
+
+
+def timezones(session: Session, *, compound_ids: set[int | None]) -> dict[int, Any]:
+    """Each compound's own zone, for showing its entries in its local time."""
+    from compound.register.models import Compound
+
+    wanted = [i for i in compound_ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(Compound.id, Compound.timezone).where(Compound.id.in_(wanted)))
+    return {cid: clock.zone(tz) for cid, tz in rows}

@@ -149,35 +149,41 @@ def problem_of(exc: ValidationError) -> FormProblem:
     """The first thing pydantic refused, in words a clerk understands, naming its field."""
     err = exc.errors()[0]
     loc = err.get("loc") or ()
-    name = str(loc[0]) if loc else ""
+    return FormProblem(clerk_message(err), field=str(loc[0]) if loc else "")
+
+
+def clerk_message(err: Any) -> str:
+    """One of pydantic's refusals in words a clerk understands, in the reader's language (pages and API alike)."""
     text, ctx, kind = str(err.get("input", "")), err.get("ctx") or {}, err.get("type", "")
     if kind in ("missing", "string_too_short"):
-        message = _("This field is required.")
-    elif kind in ("int_parsing", "int_from_float", "int_type"):
-        message = _("“%(text)s” is not a whole number.", text=text)
-    elif kind in ("decimal_parsing", "decimal_type", "float_parsing", "finite_number"):
-        message = _("“%(text)s” is not a number.", text=text)
-    elif kind.startswith("date"):
-        message = _("“%(text)s” is not a date (YYYY-MM-DD).", text=text)
-    elif kind == "string_too_long":
-        message = _("Too long: at most %(max)s characters.", max=ctx.get("max_length", ""))
-    elif kind == "greater_than":
-        message = _("Must be more than %(limit)s.", limit=ctx.get("gt", ""))
-    elif kind == "greater_than_equal":
-        message = _("Must be at least %(limit)s.", limit=ctx.get("ge", ""))
-    elif kind in ("less_than", "less_than_equal"):
-        message = _("Must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt", "")))
-    elif kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
-        message = _("“%(text)s” has too many digits.", text=text)
-    elif kind in ("enum", "literal_error"):
-        message = _("Choose one of the options.")
-    elif kind == "string_pattern_mismatch":
-        message = _("Use letters, digits and . _ - / only, beginning with a letter or a digit.")
-    elif kind == "value_error" and "error" in ctx:
-        message = str(ctx["error"])
-    else:
-        message = str(err.get("msg", ""))
-    return FormProblem(message, field=name)
+        return _("This field is required.")
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return _("“%(text)s” is not a whole number.", text=text)
+    if kind in ("decimal_parsing", "decimal_type", "float_parsing", "finite_number"):
+        return _("“%(text)s” is not a number.", text=text)
+    if kind.startswith("date"):
+        return _("“%(text)s” is not a date (YYYY-MM-DD).", text=text)
+    if kind == "string_too_long":
+        return _("Too long: at most %(max)s characters.", max=ctx.get("max_length", ""))
+    if kind == "greater_than":
+        return _("Must be more than %(limit)s.", limit=ctx.get("gt", ""))
+    if kind == "greater_than_equal":
+        return _("Must be at least %(limit)s.", limit=ctx.get("ge", ""))
+    if kind in ("less_than", "less_than_equal"):
+        return _("Must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt", "")))
+    if kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
+        return _("“%(text)s” has too many digits.", text=text)
+    if kind in ("enum", "literal_error"):
+        return _("Choose one of the options.")
+    if kind == "string_pattern_mismatch":
+        return _("Use letters, digits and . _ - / only, beginning with a letter or a digit.")
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "extra_forbidden":
+        return _("There is no such field.")
+    if kind == "json_invalid":
+        return _("The request body is not valid JSON.")
+    return str(err.get("msg", ""))
 
 
 def show_form(request: Request, page: FormPage, compound: Any, *, status_code: int = 200) -> Response:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from compound.kit import body_limit
 from compound.kit.body_limit import BodyTooLarge
 from compound.kit.errors import AppError, Busy
+from compound.kit.forms import clerk_message
 from compound.kit.i18n import gettext as _
 from compound.kit.unit_of_work import is_busy
 from compound.kit.web import render
@@ -101,8 +102,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # In the reader's words and language, like the rules' messages; a body that is not JSON has no field
+        # (pydantic would name the character where it stopped reading).
         errors = [
-            {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+                "message": clerk_message(e),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -144,7 +144,7 @@ def _sheet_page(
             "rows": rows,
             "results": results,
             "read_at": read_at or now.isoformat(timespec="seconds"),
-            "read_by": read_by,
+            "read_by": read_by or _remembered_reader(request),
             "error": error,
             "unread": unread,
             "css_labels": _sheet_labels(),
@@ -185,8 +185,20 @@ def _zone_sheet_page(
     return window.rows, {"filters": filters, "pager": page_links(request.url.path, params, window, page=number)}
 
 
+def _reader_key(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return f"read_by:{principal.user.id}" if principal is not None else "read_by"
+
+
+def _remembered_reader(request: Request) -> str:
+    """Who read the last sheet this user saved: "抄表人" need not be typed on every sheet."""
+    return str(request.session.get(_reader_key(request), "")) if "session" in request.scope else ""
+
+
 def _save_sheet(request: Request, session: Session, compound: Compound, place: Place, form: FormData) -> Response:
     read_by = str(form.get("read_by") or "").strip()
+    if read_by and len(read_by) <= 100 and "session" in request.scope:
+        request.session[_reader_key(request)] = read_by
     raw_at = str(form.get("read_at") or "")
     try:
         optional(read_by, name="read_by", max_length=WHO_MAX)

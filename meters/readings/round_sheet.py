@@ -15,9 +15,10 @@ from compound.kit import clock
 from compound.kit.errors import NotFound
 from compound.kit.i18n import gettext as _
 from compound.register.models import Account, Building, Compound, Zone
-from meters.models import Meter, MeterStatus, Reading, ReadingSource
+from meters.models import Meter, MeterRole, MeterStatus, Reading, ReadingSource
 from meters.quantity import MILLI
 from meters.readings.service import AVERAGE_WINDOW, MIN_AVERAGE_SECONDS
+from meters.readings.validation import SPIKE_MIN_SECONDS
 
 R = Reading.__table__.c
 M = Meter.__table__.c
@@ -26,6 +27,9 @@ Z = Zone.__table__.c
 A = Account.__table__.c
 
 _ESTIMATED = ReadingSource.estimated.value
+# A building's own meters (its check meter, a utility meter) first, then the accounts' meters in walking order:
+# never a block's total between one flat's water and electricity meters.
+SHEET_ORDER = (sa.case((M.role == MeterRole.billing.value, 1), else_=0), M.walk_order, M.serial)
 
 
 class SheetRow(NamedTuple):
@@ -152,7 +156,7 @@ def _sheet_query(by_building: bool) -> sa.Select:
         )
         .where(*where)
         .group_by(M.compound_id, M.id, last.c.value_milli, last.c.read_at)  # the key: every meter column follows
-        .order_by(M.walk_order, M.serial)
+        .order_by(*SHEET_ORDER)
     )
 
 
@@ -168,7 +172,9 @@ def _expected(
     """From the last value up to the spike threshold of the meter's average use over `elapsed` seconds."""
     if used is None or not seconds or seconds < MIN_AVERAGE_SECONDS or used <= 0 or elapsed <= 0:
         return None, None
-    # Dial thousandths allowed before a reading counts as a spike, rounded up to a whole unit on the dials.
+    # Dial thousandths allowed before a reading counts as a spike, rounded up to a whole unit on the dials; a
+    # reading within a day of the last is allowed a day's use, as the spike rule does.
+    elapsed = max(elapsed, SPIKE_MIN_SECONDS)
     allowed = -(-used * elapsed * spike_hundredths // (seconds * 100 * multiplier))
     high = -(-(last + allowed) // MILLI) * MILLI
     return last, high
@@ -252,7 +258,7 @@ def building_meters(session: Session, *, compound_id: int, building_id: int) -> 
         .select_from(Meter.__table__)
         .outerjoin(Account.__table__, sa.and_(A.id == M.account_id, A.compound_id == M.compound_id))
         .where(M.compound_id == compound_id, M.building_id == building_id)
-        .order_by(M.walk_order, M.serial)
+        .order_by(*SHEET_ORDER)
     )
     return [BuildingMeter(*row) for row in session.execute(q)]
 

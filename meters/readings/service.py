@@ -15,7 +15,16 @@ from compound.register.models import Compound
 from meters.errors import NeedsConfirmation, ReadingRefused
 from meters.models import Meter, MeterStatus, Reading, ReadingKind, ReadingSource, Utility
 from meters.quantity import fmt, rollover_milli
-from meters.readings.validation import FUTURE_TOLERANCE, Code, MeterState, Problem, Verdict, check, show_time
+from meters.readings.validation import (
+    FUTURE_TOLERANCE,
+    UNITS,
+    Code,
+    MeterState,
+    Problem,
+    Verdict,
+    check,
+    show_time,
+)
 
 AVERAGE_WINDOW = timedelta(days=365)
 # Fewer days of history than this and the average says too little to call anything a spike.
@@ -99,7 +108,7 @@ def load_states(
     """MeterState of many meters in three set-based queries (None: every meter of the compound)."""
     now = now or clock.now()
     ids = list(meter_ids) if meter_ids is not None else None
-    meters = sa.select(M.id, M.serial, M.dials, M.multiplier, M.status, M.removed_date).where(
+    meters = sa.select(M.id, M.serial, M.dials, M.multiplier, M.status, M.removed_date, M.utility).where(
         M.compound_id == compound_id
     )
     if ids is not None:
@@ -115,10 +124,10 @@ def load_states(
     removed_status = MeterStatus.removed.value
     no_reading = (None, None)
     states = {}
-    for mid, serial, dials, multiplier, status, removed in session.execute(meters).all():
+    for mid, serial, dials, multiplier, status, removed, utility in session.execute(meters).all():
         value, at = last.get(mid, no_reading)
         removed_on = (removed or date.min).isoformat() if status == removed_status else None
-        states[mid] = MeterState(serial, dials, multiplier, removed_on, value, at, avg.get(mid))
+        states[mid] = MeterState(serial, dials, multiplier, removed_on, value, at, avg.get(mid), UNITS.get(utility, ""))
     return states
 
 

@@ -16,6 +16,10 @@ from meters.quantity import BadValue, consumption, fmt, parse_value, rollover_mi
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # The same value again within this long is a reading entered twice.
 DUPLICATE_WINDOW = timedelta(hours=24)
+# A reading this soon after the last is judged against a whole day's use: a re-read minutes later moved the
+# dials by a few units, which is not a spike however small the minutes' share of the average.
+SPIKE_MIN_SECONDS = 86400
+UNITS = {"water": "m³", "electricity": "kWh"}
 
 
 class Code(StrEnum):
@@ -101,6 +105,7 @@ class MeterState:
     last_value: int | None = None  # thousandths
     last_at: datetime | None = None
     avg_daily: Decimal | None = None  # recent consumption per day, thousandths after the multiplier
+    unit: str = ""  # m³ or kWh: quantities in messages say what they count
 
 
 @dataclass
@@ -192,17 +197,20 @@ def check(
 
 
 def _check_spike(state: MeterState, v: Verdict, spike_factor: Decimal) -> None:
+    """Use above spike_factor × the average daily use × the days since the last reading (at least one day)."""
     if not state.avg_daily or state.avg_daily <= 0 or v.consumption is None or v.period_seconds is None:
         return
-    expected = state.avg_daily * Decimal(v.period_seconds) / Decimal(86400)
+    seconds = max(v.period_seconds, SPIKE_MIN_SECONDS)
+    expected = state.avg_daily * Decimal(seconds) / Decimal(86400)
     if expected > 0 and v.consumption > spike_factor * expected:
+        unit = f" {state.unit}" if state.unit else ""
         v.problems.append(
             Problem(
                 Code.spike,
                 "value",
                 {
-                    "used": fmt(v.consumption),
-                    "expected": fmt(int(expected)),
+                    "used": fmt(v.consumption) + unit,
+                    "expected": fmt(int(expected)) + unit,
                     "times": f"{Decimal(v.consumption) / expected:.1f}",
                 },
             )
