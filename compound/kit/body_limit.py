@@ -29,8 +29,10 @@ class BodyTooLarge(HTTPException):
 
 
 def size(limit: int) -> str:
-    """2097152 → '2 MB', 65536 → '64 KB'."""
-    return f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} KB"
+    """2097152 → '2 MB', 65536 → '64 KB', 100 → '100 B'."""
+    if limit >= 2**20:
+        return f"{limit / 2**20:.0f} MB"
+    return f"{limit / 2**10:.0f} KB" if limit >= 2**10 else f"{limit} B"
 
 
 def response(request: Request, exc: BodyTooLarge) -> Response:

@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from compound.kit.errors import AppError
-from compound.kit.export import write_csv
 from compound.kit.i18n import N_
 from compound.kit.i18n import gettext as _
 
@@ -29,19 +28,27 @@ def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A .csv or .xlsx file."),
     partial: bool = typer.Option(False, "--partial", help="Save the valid rows even when others are refused."),
     compound: str | None = typer.Option(None, "--compound", help="Code or id of the compound (if there are several)."),
-    report_file: Path | None = typer.Option(None, "--report", help="Also write the report to this CSV file."),
+    report_file: Path | None = typer.Option(
+        None, "--report", help="Also write the report, every row of the file, to this .csv or .xlsx file."
+    ),
 ) -> None:
     """Import readings from a file with columns meter_serial, read_at, value, note.
 
-    All-or-nothing unless --partial (which saves the valid rows and reports the others).
+    All-or-nothing unless --partial (which saves the valid rows and reports the others). Rows identical to a
+    reading already saved (the file imported before) are neither saved again nor refused.
 
-    Exit status: 0 every row saved; 2 some saved, others refused (--partial); 1 nothing saved.
+    Exit status: 0 no row refused; 2 some saved, others refused (--partial); 1 nothing saved, rows refused.
     """
     from compound.audit.service import Actor, set_actor
+    from compound.kit.body_limit import size
+    from compound.kit.settings import get_settings
     from compound.kit.unit_of_work import session_scope
     from meters.readings.importer import ImportRefused, find_compound, import_file
 
     out, err = Console(), Console(stderr=True)
+    if file.stat().st_size > (limit := get_settings().max_upload_bytes):  # before reading it into memory
+        err.print(f"[red]{_('The file is larger than %(size)s.', size=size(limit))}[/red]")
+        raise typer.Exit(NOTHING_SAVED)
     with _ProgressBar(err) as progress:
         try:
             with session_scope() as session:
@@ -63,9 +70,9 @@ def import_command(
     _print_report(out, report)
     if report_file:
         _write_report(report_file, report)
-    if not report.saved:
-        raise typer.Exit(NOTHING_SAVED)
-    raise typer.Exit(PARTLY_SAVED if report.issues else ALL_SAVED)
+    if not report.issues:
+        raise typer.Exit(ALL_SAVED)
+    raise typer.Exit(PARTLY_SAVED if report.saved else NOTHING_SAVED)
 
 
 def _os_user() -> str:
@@ -122,9 +129,10 @@ def _print_report(out: Console, report: "ImportReport") -> None:
 
 
 def _write_report(path: Path, report: "ImportReport") -> None:
-    # Serials and messages come from the file: through the export writer, so none reaches Excel as a formula.
-    header = ["row", "meter_serial", "code", "field", "message"]
-    write_csv(path, header, ([i.row, i.serial, i.code, i.field, i.message] for i in report.issues))
+    """The page's report file: every row's result and problem in words, and its code (see import_report)."""
+    from meters.readings import import_report
+
+    path.write_bytes(import_report.as_xlsx(report) if path.suffix.lower() == ".xlsx" else import_report.as_csv(report))
 
 
 @readings_app.command("template")

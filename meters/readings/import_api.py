@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
@@ -29,13 +29,23 @@ class ImportRowRead(BaseModel):
     needs_confirmation: bool
 
 
+class SavedRowRead(BaseModel):
+    row: int
+    serial: str
+    read_at: str  # the compound's local time, as in the file
+    value: str
+    already_saved: bool = Field(description="Identical to a reading saved before (the file imported already).")
+
+
 class ImportReportRead(BaseModel):
     mode: Literal["all_or_nothing", "partial"]
     total: int
     saved: int
+    already_saved: int = Field(description="Rows identical to a stored reading: neither saved again nor refused.")
     refused: int
     summary: str
-    rows: list[ImportRowRead]
+    rows: list[ImportRowRead] = Field(description="The rows not saved, and why.")
+    saved_rows: list[SavedRowRead] = Field(description="The rows saved, and those saved before.")
 
 
 class ImportRefusedRead(ImportReportRead):

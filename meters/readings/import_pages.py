@@ -1,9 +1,12 @@
 """The readings import page: upload a .csv or .xlsx file and see, row by row, what was saved and what was not.
 
 The result is the answer to the upload itself (not a redirect): the report of refused rows is too long for a
-flash message, and sending the same file twice would be refused as duplicates anyway.
+flash message; sending the same file twice saves nothing twice (its rows are "saved before"). The page carries
+the report as CSV and Excel downloads.
 """
 
+import base64
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -12,6 +15,7 @@ from sqlmodel import Session
 
 from compound.auth.deps import Require
 from compound.auth.permissions import Perm
+from compound.kit import clock
 from compound.kit.errors import AppError
 from compound.kit.i18n import gettext as _
 from compound.kit.settings import get_settings
@@ -19,7 +23,10 @@ from compound.kit.unit_of_work import SessionDep, UnitOfWorkRoute
 from compound.kit.web import render
 from compound.register.deps import CompoundDep
 from compound.register.models import Compound
-from meters.readings import import_format, importer
+from meters.quantity import fmt
+from meters.readings import import_format, import_report, importer
+from meters.readings.import_api import XLSX
+from meters.readings.validation import show_time
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 READ = [Require(Perm.readings_write)]
@@ -37,15 +44,36 @@ def _page(
     partial: bool = False,
     status_code: int = 200,
 ) -> Response:
+    saved = report.saved_rows() if report else []
+    tz = clock.tz_of(compound)
     context = {
         "compound": compound,
         "report": report,
         "issues": report.issues[:MAX_LISTED] if report else [],
+        "saved_rows": saved[:MAX_LISTED],
+        "saved_more": max(len(saved) - MAX_LISTED, 0),
+        "downloads": _downloads(report, filename) if report else None,
+        "problem": import_report.problem,
+        "show_time": lambda at: show_time(at, tz),
+        "fmt": fmt,
         "error": error,
         "filename": filename,
         "partial": partial,
     }
     return render(request, "meters/import.html", context, status_code=status_code)
+
+
+def _downloads(report: importer.ImportReport, filename: str) -> dict[str, str] | None:
+    """The report as CSV and Excel files carried by the page itself (data: links, no JavaScript): the answer to
+    an upload is not kept anywhere to be fetched again. None for a report too long to carry."""
+    if len(report.issues) + report.saved + len(report.already_saved) > import_report.DOWNLOAD_MAX_ROWS:
+        return None
+    stem = re.sub(r"[^\w.-]+", "_", filename.rsplit(".", 1)[0], flags=re.ASCII).strip("._")[:40]
+    return {
+        "name": f"import-report-{stem}" if stem else "import-report",
+        "csv": "data:text/csv;charset=utf-8;base64," + base64.b64encode(import_report.as_csv(report)).decode(),
+        "xlsx": f"data:{XLSX};base64," + base64.b64encode(import_report.as_xlsx(report)).decode(),
+    }
 
 
 def _run(session: Session, compound: Compound, upload: UploadFile | None, partial: bool) -> importer.ImportReport:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from meters.models import MeterStatus, Reading, ReadingSource
+from meters.quantity import fmt
 from meters.readings.import_format import ImportFileError, read_table, template_csv, template_xlsx
 from meters.readings.importer import Checker, ImportRefused, import_file
 from meters.readings.service import estimate_reading
@@ -387,9 +388,23 @@ TIMES = st.one_of(
 )
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
-@given(state=STATES, raw=PLAIN_OR_NOT, at=TIMES, same_time=st.booleans())
-def test_fast_path_agrees_with_check_on_random_rows(state, raw, at, same_time):
+# How a row's value and time may relate to the meter's last reading: the duplicate rule's cases (the same value
+# again, at the same time, within the day) are drawn often, not left to chance.
+SAME_VALUE = st.sampled_from([None, None, "{}", "{}.0", "{}.000", " {} "])
+NEAR = st.one_of(
+    st.none(),
+    st.sampled_from([0, 1, 3600, 86399, 86400, 86401, -1]),
+    st.integers(-2 * 86400, 2 * 86400),
+)
+
+
+@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow])
+@given(state=STATES, raw=PLAIN_OR_NOT, at=TIMES, same_time=st.booleans(), same_value=SAME_VALUE, near=NEAR)
+def test_fast_path_agrees_with_check_on_random_rows(state, raw, at, same_time, same_value, near):
+    if same_value and state.last_value is not None:
+        raw = same_value.format(fmt(state.last_value))  # the last reading's value again, as a clerk may write it
+    if state.last_at is not None and near is not None:
+        at = state.last_at + timedelta(seconds=near)
     if same_time and state.last_at is not None:
         at = state.last_at  # the duplicate rule
     spike = Decimal(3)

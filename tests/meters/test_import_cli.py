@@ -98,7 +98,12 @@ def test_partial_keeps_valid_rows_writes_the_report_and_exits_2(cli_engine, comm
     assert _imported(cli_engine, committed.id) == [("W-001", 110_000)]
     with report.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["row"], r["meter_serial"], r["code"]) for r in rows] == [("3", "W-002", "lower_than_previous")]
+    # Every row of the file: the saved one too, and each in words beside its code.
+    assert [(r["Row"], r["Meter serial"], r["Result"], r["Problem"], r["code"]) for r in rows] == [
+        ("2", "W-001", "saved", "", ""),
+        ("3", "W-002", "not saved", "Lower than the previous reading", "lower_than_previous"),
+    ]
+    assert rows[0]["Reading"] == "110" and rows[0]["Reading time"] == "2026-10-31 00:00"
 
 
 def test_the_report_never_hands_a_spreadsheet_a_formula(cli_engine, committed, tmp_path):
@@ -107,9 +112,9 @@ def test_the_report_never_hands_a_spreadsheet_a_formula(cli_engine, committed, t
     result = _run("import", str(path), "--partial", "--compound", committed.code, "--report", str(report))
     assert result.exit_code == 2, result.output
     with report.open(encoding="utf-8-sig") as f:
-        (row,) = list(csv.DictReader(f))
+        (_saved, row) = list(csv.DictReader(f))
     assert row["code"] == "unknown_meter"
-    assert row["meter_serial"] == '\'=HYPERLINK("http://evil.example/","x")'
+    assert row["Meter serial"] == '\'=HYPERLINK("http://evil.example/","x")'
 
 
 def test_a_missing_column_is_named_and_exits_1(cli_engine, committed, tmp_path):
@@ -142,3 +147,35 @@ def test_the_import_is_audited_as_the_command_line_user(cli_engine, committed, t
     with cli_engine.connect() as conn:
         [(username, summary)] = conn.execute(q).all()
     assert username.startswith("cli:") and "readings.csv" in summary
+
+
+def test_a_rerun_after_a_partial_import_saves_the_rest_and_exits_0(cli_engine, committed, tmp_path):
+    path = _file(tmp_path, "W-001,2026/10/31 9:00,110,", "W-002,2026年10月31日,90,")
+    assert _run("import", str(path), "--partial", "--compound", committed.code).exit_code == 2
+    path.write_text(path.read_text(encoding="utf-8").replace(",90,", ",190,"), encoding="utf-8")
+    report = tmp_path / "again.xlsx"
+    result = _run("import", str(path), "--compound", committed.code, "--report", str(report))
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 rows saved, 1 were saved before, 0 not saved" in result.output
+    assert _imported(cli_engine, committed.id) == [("W-001", 110_000), ("W-002", 190_000)]
+    ws = load_workbook(report).active
+    assert [[c.value for c in row][:3] for row in ws.iter_rows(min_row=2)] == [
+        [2, "W-001", "saved before"],
+        [3, "W-002", "saved"],
+    ]
+    again = _run("import", str(path), "--compound", committed.code)
+    assert again.exit_code == 0 and "all 2 rows were saved before" in again.output
+
+
+def test_a_file_larger_than_the_upload_limit_is_refused_before_it_is_read(cli_engine, committed, tmp_path, monkeypatch):
+    from compound.kit.settings import get_settings
+
+    monkeypatch.setenv("COMPOUND_MAX_UPLOAD_BYTES", "100")
+    get_settings.cache_clear()
+    try:
+        result = _run("import", str(_file(tmp_path, *["W-001,2026-10-31,110,"] * 10)), "--compound", committed.code)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "The file is larger than 100 B." in result.output
+    assert _imported(cli_engine, committed.id) == []

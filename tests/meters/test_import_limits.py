@@ -181,7 +181,7 @@ def test_a_csv_past_the_row_limit_is_refused(session, site):
 
 def test_a_file_past_the_upload_limit_is_refused_naming_the_size(session, site):
     limits = Limits(file_bytes=1000, rows=100, unzipped_bytes=2**20)
-    with pytest.raises(ImportFileError, match="larger than 1 KB"):
+    with pytest.raises(ImportFileError, match="larger than 1000 B"):
         read_table(b"meter_serial,read_at,value\n" + b"x" * 1000, "r.csv", limits=limits)
 
 

@@ -37,13 +37,13 @@ def _imported(session, c) -> list[int]:
 
 
 def _report_rows(html: str) -> list[tuple[str, str, str]]:
-    """(row, serial, code) of each row of the report table."""
+    """(row, serial, code) of each row of the report table of rows not saved."""
     found = re.findall(
-        r'<td data-label="Row">(\d+)</td>\s*<td data-label="Meter serial">([^<]*)</td>\s*'
-        r'<td data-label="Code"><code>([a-z_]+)</code>',
+        r'<tr class="(?:refused|confirm)" data-code="([a-z_]+)">\s*<td data-label="Row">(\d+)</td>\s*'
+        r'<td data-label="Meter serial">([^<]*)</td>',
         html,
     )
-    return [tuple(f) for f in found]
+    return [(row, serial, code) for code, row, serial in found]
 
 
 # The import page
