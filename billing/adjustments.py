@@ -1,5 +1,6 @@
 """Credit and debit notes: an issued bill never changes; a correction is an adjustment in an open period."""
 
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,7 +29,14 @@ def open_period(session: Session, *, compound_id: int) -> BillingPeriod:
 
 
 def make_adjustment(
-    session: Session, *, compound_id: int, bill_id: int, amount: Decimal, reason: str, by: str
+    session: Session,
+    *,
+    compound_id: int,
+    bill_id: int,
+    amount: Decimal,
+    reason: str,
+    by: str,
+    now: datetime | None = None,
 ) -> BillAdjustment:
     """A signed adjustment of an issued bill (+ debit note, − credit note), to the bill's payer, in the open period."""
     bill = session.execute(
@@ -52,6 +60,7 @@ def make_adjustment(
         amount=amount,
         reason=reason[:500],
         created_by=by[:100],
+        **({"created_at": now} if now else {}),
     )
     session.add(adjustment)
     session.flush()

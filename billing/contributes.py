@@ -85,7 +85,13 @@ CONTRIBUTES = Contribution(
         CollectionLevel: "collection_level",
         CollectionContact: "collection_contact",
     },
-    routers=("billing.api", "billing.payments.api", "billing.payments.pages", "billing.collections.pages"),
+    routers=(
+        "billing.api",
+        "billing.pages",
+        "billing.payments.api",
+        "billing.payments.pages",
+        "billing.collections.pages",
+    ),
     jobs=(COLLECTION_RUN,),
     commands={
         "bills": "billing.cli:bills_app",

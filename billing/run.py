@@ -273,11 +273,11 @@ def _result(session: Session, period: BillingPeriod) -> RunResult:
     return RunResult(period=period, bills=count, exceptions=exceptions, amount=total)
 
 
-def issue_period(session: Session, *, compound: Compound, month: date) -> RunResult:
+def issue_period(session: Session, *, compound: Compound, month: date, now: datetime | None = None) -> RunResult:
     """Issue the period's draft bills: from now on they never change."""
     settings = ensure_setup(session, compound_id=compound.id)
     period = claim_period(session, compound_id=compound.id, month=month, cutoff_day=settings.cutoff_day)
-    now = clock.now()
+    now = now or clock.now()
     due = clock.local_date(now, clock.tz_of(compound)) + timedelta(days=settings.due_days)
     done = session.execute(
         sa.update(Bill)
@@ -295,7 +295,7 @@ def issue_period(session: Session, *, compound: Compound, month: date) -> RunRes
     return _result(session, period)
 
 
-def close_period(session: Session, *, compound: Compound, month: date) -> BillingPeriod:
+def close_period(session: Session, *, compound: Compound, month: date, now: datetime | None = None) -> BillingPeriod:
     """Close an issued period: no run, issue or adjustment in it any more."""
     period = claim_period(session, compound_id=compound.id, month=month, cutoff_day=None)
     drafts = session.execute(
@@ -308,7 +308,7 @@ def close_period(session: Session, *, compound: Compound, month: date) -> Billin
             _("Issue the bills of %(month)s before closing it.", month=month_label(month)), field="period"
         )
     period.status = PeriodStatus.closed
-    period.closed_at = clock.now()
+    period.closed_at = now or clock.now()
     session.flush()
     return period
 

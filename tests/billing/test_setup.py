@@ -58,3 +58,31 @@ def test_the_payer_code_steps_aside_when_czj_is_taken(session):
     session.flush()
     settings = ensure_setup(session, compound_id=c.id)
     assert session.get(Account, settings.finance_bureau_account_id).code == "CZJ2"
+
+
+def test_the_demo_has_24_issued_months_official_use_billed_to_the_finance_bureau(session):
+    from billing.models import Bill, BillAdjustment, BillingPeriod, PeriodStatus
+    from compound.shell.demo import build_demo
+
+    demo = build_demo(session, households=40, code="DEMO-B")
+    periods = session.execute(
+        sa.select(BillingPeriod.status, sa.func.count())
+        .where(BillingPeriod.compound_id == demo.compound_id)
+        .group_by(BillingPeriod.status)
+    ).all()
+    assert dict(periods) == {PeriodStatus.closed: 23, PeriodStatus.open: 1}
+    statuses = set(session.execute(sa.select(Bill.status).where(Bill.compound_id == demo.compound_id)).scalars())
+    assert statuses == {"issued"}
+    czj = session.execute(
+        sa.select(Account.id).where(Account.compound_id == demo.compound_id, Account.code == "CZJ")
+    ).scalar_one()
+    official = session.execute(
+        sa.select(Bill.payer_id, Bill.official_use).where(Bill.compound_id == demo.compound_id, Bill.official_use)
+    ).all()
+    assert official and {p for p, _ in official} == {czj}
+    assert (
+        session.execute(
+            sa.select(sa.func.count()).select_from(BillAdjustment).where(BillAdjustment.compound_id == demo.compound_id)
+        ).scalar()
+        == 3
+    )

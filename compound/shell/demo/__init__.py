@@ -15,7 +15,7 @@ from compound.shell.demo.users import ensure_demo_users
 
 __all__ = ["DemoCompound", "build_demo", "build_demo_cli", "summary"]
 
-STAGES = {"register": N_("Register"), "meter tree": N_("Meter tree"), "readings": N_("Readings")}
+STAGES = {"register": N_("Register"), "meter tree": N_("Meter tree"), "readings": N_("Readings"), "bills": N_("Bills")}
 COUNTS = {
     "zones": N_("Zones"),
     "buildings": N_("Buildings"),

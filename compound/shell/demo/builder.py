@@ -17,10 +17,12 @@ from sqlmodel import Session
 from compound.register.models import Account, AccountKind, Building, Compound, Payer, Zone, ZoneKind
 from compound.shell.demo import names
 from compound.shell.demo.balance import build_balance
+from compound.shell.demo.billing import build_billing
 from compound.shell.demo.chain import RoundTimes, points, reading_rows, recorded_by_month
 from compound.shell.demo.collections import build_collections
 from compound.shell.demo.consumption import TRANSFORMERS, Calendar, make_calendar
 from compound.shell.demo.findings import build_findings
+from compound.shell.demo.payments import build_payments
 from compound.shell.demo.plan import (
     BLOCKS,
     HouseholdPlan,
@@ -401,8 +403,11 @@ def build_demo(
         readings=count,
     )
     build_balance(session, demo=demo, households=register.households, seed=seed)
+    # The bills come after the readings and the balance; payment history comes after the bills.
+    build_billing(session, compound_id=demo.compound_id, households=register.households, on_progress=on_progress)
+    build_payments(session, compound_id=demo.compound_id, habits=register.habits, seed=seed)
     build_findings(session, compound_id=demo.compound_id, calendar=tree.calendar, seed=seed)
-    # Last: the collection history is replayed from the bills and payments above (none yet: it does nothing).
+    # Last: the collection history is replayed from the bills and payments above.
     build_collections(session, compound_id=demo.compound_id, seed=seed)
     return demo
 
