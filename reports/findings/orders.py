@@ -41,7 +41,7 @@ ORDER_FOR = {
 }
 
 
-def _check_place(session: Session, compound: Compound, data: Any) -> None:
+def check_place(session: Session, compound: Compound, data: Any) -> None:
     for model, name, message in (
         (Meter, "meter_id", _("No such meter.")),
         (Zone, "zone_id", _("No such zone.")),
@@ -56,7 +56,7 @@ def _check_place(session: Session, compound: Compound, data: Any) -> None:
 
 def create_order(session: Session, *, compound: Compound, data: Any, by: str) -> WorkOrder:
     """A work order; from a finding it takes the finding's place and utility unless given others."""
-    _check_place(session, compound, data)
+    check_place(session, compound, data)
     finding = None
     if data.finding_id is not None:
         finding = lookups.get_or_raise(

@@ -25,6 +25,7 @@ from meters.models import Utility
 from reports.balance.service import PeriodBalance, period_balance
 from reports.findings import detect
 from reports.findings.models import Finding, FindingKind, FindingStatus, OrderStatus, WorkOrder
+from reports.findings.orders import check_place
 from reports.findings.settings import get_settings
 from reports.findings.worth import Cost, cost_per_unit
 from reports.periods import Period, add_months, month
@@ -171,6 +172,7 @@ def raise_by_hand(session: Session, *, compound: Compound, data: Any, by: str) -
     """A finding a person raises: what it is, where, what it rests on and (if known) its worth per month."""
     if not data.note.strip():
         raise InvalidInput(_("Say what the finding is based on."), field="note")
+    check_place(session, compound, data)  # a place of another compound, or none, is refused, not a broken key
     today = clock.today(compound)
     span = month(today)
     milli = None if data.volume_per_month is None else int(data.volume_per_month.scaleb(3))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import make_compound
+from tests.factories import make_compound, make_zone
 from tests.reports.scenarios import build
 from tests.reports.test_findings_scenarios import LEAK_PER_DAY, REPAIRED, monthly_times, scenario
 
@@ -132,3 +132,15 @@ def test_the_thresholds_are_settings_finance_saves(client_as, site):
     assert _raise(finance, cid, "2025-03")["raised"] == 0  # a 25 % loss is under the new 50 %
     r = finance.post(f"/c/{cid}/findings/settings", data={"zone_loss_high_fraction": "abc"})
     assert r.status_code == 422 and "abc" in r.text
+
+
+def test_a_finding_by_hand_in_a_place_of_another_compound_is_refused_by_its_field(client_as, session, site):
+    """The API fuzz found a zone id of no compound reaching the foreign key (a 500 on SQLite)."""
+    other = make_compound(session)
+    zone = make_zone(session, compound=other)
+    finance = client_as("finance")
+    url = f"/api/compounds/{site.compound.id}/findings"
+    for body, field in (({"zone_id": zone.id}, "zone_id"), ({"building_id": 10**12}, "building_id")):
+        r = finance.post(url, json={"note": "seen on the round", **body})
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert finance.post(url, json={"note": "seen on the round"}).status_code == 201
